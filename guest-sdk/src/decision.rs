@@ -1,0 +1,259 @@
+//! Building a decision: effects on candidates and on the request, each tied
+//! to the finding (and so the article) that justifies it.
+
+use crate::article::Article;
+use crate::wit;
+
+/// Something a policy found: a stable code, the article, and a message the
+/// user can read and appeal against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Stable code, e.g. `minors.curfew`.
+    pub code: String,
+    /// The article the finding rests on.
+    pub article: Article,
+    /// Another instrument cited as well (e.g. a guideline that sets the number).
+    pub instrument: Option<String>,
+    /// The message shown to the user.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding with a stable `code`, citing `article`, with a user-facing `message`.
+    pub fn new(code: &str, article: Article, message: impl Into<String>) -> Self {
+        Finding {
+            code: code.to_string(),
+            article,
+            instrument: None,
+            message: message.into(),
+        }
+    }
+
+    /// Also cites another instrument, e.g. `"CAC minors-mode guideline 2024"`.
+    pub fn citing(mut self, instrument: &str) -> Self {
+        self.instrument = Some(instrument.to_string());
+        self
+    }
+
+    fn to_wit(&self) -> wit::Finding {
+        let mut citation = self.article.citation();
+        citation.instrument = self.instrument.clone();
+        wit::Finding {
+            code: self.code.clone(),
+            citation,
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// A policy's decision on one request, built up effect by effect.
+///
+/// An empty decision serves the request unchanged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decision {
+    findings: Vec<Finding>,
+    inner: wit::Decision,
+}
+
+impl Default for wit::Decision {
+    fn default() -> Self {
+        wit::Decision {
+            findings: Vec::new(),
+            actions: Vec::new(),
+            rerank: None,
+            notices: Vec::new(),
+            block: None,
+            tags_set_aside: Vec::new(),
+        }
+    }
+}
+
+impl Decision {
+    /// A decision that changes nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `finding` (once, however often it is cited) and returns its index.
+    pub fn record(&mut self, finding: &Finding) -> u32 {
+        let index = match self.findings.iter().position(|known| known == finding) {
+            Some(index) => index,
+            None => {
+                self.findings.push(finding.clone());
+                self.inner.findings.push(finding.to_wit());
+                self.findings.len() - 1
+            }
+        };
+        index as u32
+    }
+
+    fn act(&mut self, candidate_id: &str, action: wit::Action, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.actions.push(wit::ItemAction {
+            candidate_id: candidate_id.to_string(),
+            action,
+            finding,
+        });
+        self
+    }
+
+    /// Removes the candidate from the response.
+    pub fn drop(&mut self, candidate_id: &str, finding: &Finding) -> &mut Self {
+        self.act(candidate_id, wit::Action::Drop, finding)
+    }
+
+    /// Attaches a visible label to the candidate.
+    pub fn label(&mut self, candidate_id: &str, label: &str, finding: &Finding) -> &mut Self {
+        self.act(candidate_id, wit::Action::Label(label.to_string()), finding)
+    }
+
+    /// Moves the candidate by `places`: positive towards the top, negative down.
+    pub fn move_by(&mut self, candidate_id: &str, places: i32, finding: &Finding) -> &mut Self {
+        self.act(candidate_id, wit::Action::MoveBy(places), finding)
+    }
+
+    /// Serves the candidate at `price_fen` instead of its quoted price.
+    pub fn reprice(&mut self, candidate_id: &str, price_fen: u64, finding: &Finding) -> &mut Self {
+        self.act(candidate_id, wit::Action::Reprice(price_fen), finding)
+    }
+
+    /// Puts the remaining candidates in this order (ids not listed follow, in their order).
+    pub fn rerank(&mut self, order: Vec<String>, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.rerank = Some(wit::Rerank { finding, order });
+        self
+    }
+
+    /// Shows a notice with the response.
+    pub fn notice(&mut self, text: &str, link: Option<&str>, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.notices.push(wit::Notice {
+            finding,
+            text: text.to_string(),
+            link: link.map(str::to_string),
+        });
+        self
+    }
+
+    /// Refuses to serve the request; the first block a policy sets is kept.
+    pub fn block(&mut self, reason: &str, retry_at_ms: Option<u64>, finding: &Finding) -> &mut Self {
+        if self.inner.block.is_none() {
+            let finding = self.record(finding);
+            self.inner.block = Some(wit::Block {
+                finding,
+                reason: reason.to_string(),
+                retry_at_ms,
+            });
+        }
+        self
+    }
+
+    /// Sets a user tag aside for the rest of the chain.
+    pub fn set_aside_tag(&mut self, tag: &str, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.tags_set_aside.push(wit::TagSetAside {
+            tag: tag.to_string(),
+            finding,
+        });
+        self
+    }
+
+    /// The findings recorded so far.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The codes of the findings recorded so far.
+    pub fn codes(&self) -> Vec<&str> {
+        self.findings.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    /// Ids of the candidates this decision drops.
+    pub fn dropped(&self) -> Vec<&str> {
+        self.ids_where(|action| matches!(action, wit::Action::Drop))
+    }
+
+    /// Labels this decision attaches to a candidate.
+    pub fn labels_of(&self, candidate_id: &str) -> Vec<&str> {
+        self.inner
+            .actions
+            .iter()
+            .filter(|a| a.candidate_id == candidate_id)
+            .filter_map(|a| match &a.action {
+                wit::Action::Label(label) => Some(label.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The actions on candidates, in order.
+    pub fn actions(&self) -> &[wit::ItemAction] {
+        &self.inner.actions
+    }
+
+    /// The block, if the decision refuses the request.
+    pub fn blocked(&self) -> Option<&wit::Block> {
+        self.inner.block.as_ref()
+    }
+
+    /// The notices shown with the response.
+    pub fn notices(&self) -> &[wit::Notice] {
+        &self.inner.notices
+    }
+
+    /// The new order, if the decision reranks.
+    pub fn reranked(&self) -> Option<&[String]> {
+        self.inner.rerank.as_ref().map(|r| r.order.as_slice())
+    }
+
+    /// The tags set aside.
+    pub fn tags_set_aside(&self) -> Vec<&str> {
+        self.inner.tags_set_aside.iter().map(|t| t.tag.as_str()).collect()
+    }
+
+    /// True if the decision changes nothing and found nothing.
+    pub fn is_empty(&self) -> bool {
+        self.inner == wit::Decision::default()
+    }
+
+    fn ids_where(&self, keep: impl Fn(&wit::Action) -> bool) -> Vec<&str> {
+        self.inner
+            .actions
+            .iter()
+            .filter(|a| keep(&a.action))
+            .map(|a| a.candidate_id.as_str())
+            .collect()
+    }
+
+    /// The decision as the contract carries it.
+    pub fn into_wit(self) -> wit::Decision {
+        self.inner
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_cited_twice_is_recorded_once() {
+        let finding = Finding::new("x.y", Article::D12F12, "duplicate");
+        let mut decision = Decision::new();
+        decision.drop("a", &finding).drop("b", &finding);
+        assert_eq!(decision.findings().len(), 1);
+        assert_eq!(decision.dropped(), ["a", "b"]);
+        let wit = decision.into_wit();
+        assert_eq!(wit.actions[1].finding, 0);
+        assert_eq!(wit.findings[0].citation.draft_article, Some(12));
+    }
+
+    #[test]
+    fn the_first_block_is_kept() {
+        let first = Finding::new("a", Article::D16F18, "first");
+        let second = Finding::new("b", Article::D16F18, "second");
+        let mut decision = Decision::new();
+        decision.block("one", None, &first).block("two", None, &second);
+        assert_eq!(decision.blocked().unwrap().reason, "one");
+        assert_eq!(decision.codes(), ["a"]);
+    }
+}

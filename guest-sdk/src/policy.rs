@@ -1,0 +1,102 @@
+//! The [`Policy`] trait and the glue that exports a policy as a component.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{Article, Decision, Request};
+
+/// A recguard policy: settings with defaults and one `evaluate`.
+///
+/// Settings arrive as a JSON object; keys left out take their defaults
+/// (derive `Default` and use `#[serde(default, deny_unknown_fields)]`).
+pub trait Policy {
+    /// The policy's settings. `Default` gives the documented defaults.
+    type Settings: Serialize + DeserializeOwned + Default;
+
+    /// The policy's name, e.g. `"minors"`.
+    const NAME: &'static str;
+    /// The policy's version; use `env!("CARGO_PKG_VERSION")`.
+    const VERSION: &'static str;
+    /// One sentence on what the policy enforces.
+    const SUMMARY: &'static str;
+    /// The articles the policy enforces.
+    const ARTICLES: &'static [Article];
+    /// The request fields the policy reads, e.g. `"user.age-band"`.
+    const READS: &'static [&'static str];
+
+    /// Checks settings beyond their shape; called once when the policy is loaded.
+    fn validate(_settings: &Self::Settings) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Decides on one request.
+    fn evaluate(request: &Request, settings: &Self::Settings) -> Decision;
+}
+
+/// Parses settings JSON; an empty string means all defaults.
+pub fn parse_settings<P: Policy>(settings: &str) -> Result<P::Settings, String> {
+    if settings.trim().is_empty() {
+        return Ok(P::Settings::default());
+    }
+    serde_json::from_str(settings).map_err(|e| format!("invalid settings for {}: {e}", P::NAME))
+}
+
+/// What [`export_policy!`](crate::export_policy) calls; not for direct use.
+pub mod runtime {
+    use super::*;
+    use crate::wit;
+
+    /// Implements the `describe` export.
+    pub fn describe<P: Policy>() -> wit::Descriptor {
+        wit::Descriptor {
+            name: P::NAME.to_string(),
+            version: P::VERSION.to_string(),
+            summary: P::SUMMARY.to_string(),
+            articles: P::ARTICLES.iter().map(|a| a.citation()).collect(),
+            default_settings: serde_json::to_string(&P::Settings::default())
+                .unwrap_or_else(|_| "{}".to_string()),
+            reads: P::READS.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    /// Implements the `validate-settings` export.
+    pub fn validate<P: Policy>(settings: &str) -> Result<(), String> {
+        P::validate(&parse_settings::<P>(settings)?)
+    }
+
+    /// Implements the `evaluate` export.
+    pub fn evaluate<P: Policy>(request: &Request, settings: &str) -> Result<wit::Decision, String> {
+        let settings = parse_settings::<P>(settings)?;
+        Ok(P::evaluate(request, &settings).into_wit())
+    }
+}
+
+/// Exports a [`Policy`] type as the component's `describe`, `validate-settings`
+/// and `evaluate`. Use it once, in the policy crate's `lib.rs`.
+///
+/// The type must implement [`Policy`]; the compiler says so if it does not.
+#[macro_export]
+macro_rules! export_policy {
+    ($policy:ty) => {
+        const _: () = {
+            struct RecguardExport;
+
+            impl $crate::bindings::Guest for RecguardExport {
+                fn describe() -> $crate::wit::Descriptor {
+                    $crate::__private::runtime::describe::<$policy>()
+                }
+                fn validate_settings(settings: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::__private::runtime::validate::<$policy>(&settings)
+                }
+                fn evaluate(
+                    request: $crate::Request,
+                    settings: ::std::string::String,
+                ) -> ::std::result::Result<$crate::wit::Decision, ::std::string::String> {
+                    $crate::__private::runtime::evaluate::<$policy>(&request, &settings)
+                }
+            }
+
+            $crate::bindings::export!(RecguardExport with_types_in $crate::bindings);
+        };
+    };
+}

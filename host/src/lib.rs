@@ -1,0 +1,46 @@
+//! recguard's host: load policy components, run them as a chain on each
+//! recommendation request under hard limits, merge their decisions, and
+//! record who decided what, citing the article.
+//!
+//! ```no_run
+//! use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime, RuntimeOptions};
+//!
+//! let runtime = Runtime::new(RuntimeOptions::default())?;
+//! let minors = PolicyComponent::load_file(&runtime, "target/policies/minors.wasm")?;
+//! let chain = Chain::builder(&runtime).policy(minors, PolicyOptions::regulator())?.build();
+//! let request = Request::from_json(&std::fs::read_to_string("request.json")?)?;
+//! let outcome = chain.evaluate(request)?;
+//! println!("{}", serde_json::to_string_pretty(&outcome)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Compile once, instantiate fresh per evaluation: a [`PolicyComponent`] is
+//! compiled when loaded and shared; every evaluation gets a new instance,
+//! so no state leaks between requests.
+
+#![deny(missing_docs)]
+
+mod chain;
+mod component;
+pub mod config;
+mod decision;
+mod error;
+pub mod merge;
+mod outcome;
+mod request;
+mod runtime;
+
+pub use chain::{Chain, ChainBuilder, FailClosed, FailClosedResponse, Issuer, Mode, OnError, PolicyOptions};
+pub use component::{Evaluation, PolicyComponent};
+pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
+pub use error::{ConfigError, LoadError};
+pub use outcome::{
+    Change, Effect, EffectResult, Failure, FailureKind, Outcome, PolicyTrace, ServedItem, ServedNotice, Status,
+    TracedFinding, Verdict,
+};
+pub use request::{
+    AgeBand, Attribute, Candidate, DeliveryTerms, Engagement, ExemptionScope, FeedbackTarget, GuardianExemption,
+    ItemKind, NotInterested, OperatorAction, OperatorActionKind, PriceQuote, Provenance, Request, RequestError,
+    Surface, TagSource, TopicCount, Usage, User, UserTag,
+};
+pub use runtime::{Limits, LogLine, Runtime, RuntimeOptions, EPOCH_TICK};

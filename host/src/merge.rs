@@ -1,0 +1,283 @@
+//! How decisions are merged. The rules, in full:
+//!
+//! 1. Policies run in the configured order. Each sees the request as the
+//!    enforcing policies before it left it: dropped candidates gone, labels
+//!    and prices updated, moves and reranks applied, tags set aside removed.
+//! 2. Within one decision: labels and reprices first, then drops, then moves
+//!    (in the order given), then the rerank. A decision is checked whole
+//!    before any of it applies: an unknown candidate id, a reprice of an item
+//!    without a price, or a finding index out of range makes it invalid, and
+//!    the policy's error policy applies instead.
+//! 3. Moves are clamped to the list. Labels already present are not repeated.
+//! 4. A policy issued by the provider cannot undo what a regulator-issued
+//!    policy did: it cannot move an item a regulator moved or reranked, nor
+//!    reprice an item a regulator repriced (such effects are recorded as
+//!    refused); a provider rerank leaves those items where they are. No
+//!    policy can add a candidate, remove a label or lift a block: the
+//!    contract has no such effects.
+//! 5. The first enforced block ends the chain: the request is blocked with
+//!    that policy's reason, and later policies are recorded as skipped.
+//! 6. Notices accumulate in chain order; the same text is shown once.
+//! 7. Monitor mode records every effect as "would apply" and changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::chain::Issuer;
+use crate::decision::{Action, Decision};
+use crate::outcome::{Change, Effect, EffectResult, ServedNotice, Verdict};
+use crate::request::Request;
+
+/// The request as the chain has changed it so far.
+pub(crate) struct Working {
+    pub request: Request,
+    /// Candidates whose position or price a regulator-issued policy set.
+    protected_position: HashSet<String>,
+    protected_price: HashSet<String>,
+    pub notices: Vec<ServedNotice>,
+    pub tags_set_aside: Vec<String>,
+    pub verdict: Verdict,
+    pub personalised: bool,
+}
+
+impl Working {
+    pub fn new(request: Request) -> Self {
+        Working {
+            request,
+            protected_position: HashSet::new(),
+            protected_price: HashSet::new(),
+            notices: Vec::new(),
+            tags_set_aside: Vec::new(),
+            verdict: Verdict::Serve,
+            personalised: true,
+        }
+    }
+
+    /// Checks a decision against the current request.
+    pub fn check(&self, decision: &Decision) -> Result<(), String> {
+        decision.check_finding_indices()?;
+        let index = self.index();
+        for action in &decision.actions {
+            let Some(&i) = index.get(action.candidate_id.as_str()) else {
+                return Err(format!("an action names candidate '{}', which is not in the list", action.candidate_id));
+            };
+            if matches!(action.action, Action::Reprice(_)) && self.request.candidates[i].price.is_none() {
+                return Err(format!("reprice of candidate '{}', which has no price quote", action.candidate_id));
+            }
+        }
+        if let Some(rerank) = &decision.rerank {
+            let mut seen = HashSet::new();
+            for id in &rerank.order {
+                if !index.contains_key(id.as_str()) {
+                    return Err(format!("the rerank names candidate '{id}', which is not in the list"));
+                }
+                if !seen.insert(id.as_str()) {
+                    return Err(format!("the rerank names candidate '{id}' twice"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Effects the decision would have, without applying them (monitor mode).
+    pub fn preview(&self, decision: &Decision) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for_each_effect(decision, |candidate, change, code| {
+            effects.push(Effect { candidate, change, code, result: EffectResult::WouldApply });
+        });
+        effects
+    }
+
+    /// Applies a checked decision and returns its effects.
+    pub fn apply(&mut self, policy: &str, issuer: Issuer, decision: &Decision) -> Vec<Effect> {
+        let code = |finding: u32| decision.findings[finding as usize].code.clone();
+        let mut effects = Vec::new();
+        let index = self.index_owned();
+        let mut dropped = vec![false; self.request.candidates.len()];
+        let mut moves = Vec::new();
+
+        for action in &decision.actions {
+            let i = index[action.candidate_id.as_str()];
+            let candidate = &mut self.request.candidates[i];
+            let mut result = EffectResult::Applied;
+            let change = match &action.action {
+                Action::Drop => {
+                    dropped[i] = true;
+                    Change::Drop
+                }
+                Action::Label(label) => {
+                    if !candidate.labels.contains(label) {
+                        candidate.labels.push(label.clone());
+                    }
+                    Change::Label { label: label.clone() }
+                }
+                Action::Reprice(fen) => {
+                    if issuer == Issuer::Provider && self.protected_price.contains(&candidate.id) {
+                        result = refused("a regulator-issued policy set this item's price");
+                    } else if let Some(price) = candidate.price.as_mut() {
+                        price.amount_fen = *fen;
+                        if issuer == Issuer::Regulator {
+                            self.protected_price.insert(candidate.id.clone());
+                        }
+                    }
+                    Change::Reprice { fen: *fen }
+                }
+                Action::MoveBy(places) => {
+                    if issuer == Issuer::Provider && self.protected_position.contains(&candidate.id) {
+                        result = refused("a regulator-issued policy set this item's position");
+                    } else {
+                        moves.push((candidate.id.clone(), *places));
+                    }
+                    Change::MoveBy { places: *places }
+                }
+            };
+            effects.push(Effect { candidate: Some(action.candidate_id.clone()), change, code: code(action.finding), result });
+        }
+
+        if dropped.iter().any(|d| *d) {
+            let mut keep = dropped.iter().map(|d| !d);
+            self.request.candidates.retain(|_| keep.next().unwrap_or(true));
+        }
+        for (id, places) in moves {
+            self.move_by(&id, places);
+            if issuer == Issuer::Regulator {
+                self.protected_position.insert(id);
+            }
+        }
+        if let Some(rerank) = &decision.rerank {
+            self.rerank(&rerank.order, issuer);
+            effects.push(Effect {
+                candidate: None,
+                change: Change::Rerank { order: rerank.order.clone() },
+                code: code(rerank.finding),
+                result: EffectResult::Applied,
+            });
+        }
+
+        for notice in &decision.notices {
+            if !self.notices.iter().any(|n| n.text == notice.text) {
+                self.notices.push(ServedNotice {
+                    text: notice.text.clone(),
+                    link: notice.link.clone(),
+                    policy: policy.to_string(),
+                    code: code(notice.finding),
+                });
+            }
+            effects.push(Effect {
+                candidate: None,
+                change: Change::Notice { text: notice.text.clone() },
+                code: code(notice.finding),
+                result: EffectResult::Applied,
+            });
+        }
+        for aside in &decision.tags_set_aside {
+            self.request.user.tags.retain(|t| t.name != aside.tag);
+            if !self.tags_set_aside.contains(&aside.tag) {
+                self.tags_set_aside.push(aside.tag.clone());
+            }
+            effects.push(Effect {
+                candidate: None,
+                change: Change::SetAsideTag { tag: aside.tag.clone() },
+                code: code(aside.finding),
+                result: EffectResult::Applied,
+            });
+        }
+        if let Some(block) = &decision.block {
+            let finding = &decision.findings[block.finding as usize];
+            self.verdict = Verdict::Block {
+                reason: block.reason.clone(),
+                retry_at_ms: block.retry_at_ms,
+                policy: policy.to_string(),
+                code: finding.code.clone(),
+                article: finding.citation.to_string(),
+            };
+            effects.push(Effect {
+                candidate: None,
+                change: Change::Block { reason: block.reason.clone() },
+                code: finding.code.clone(),
+                result: EffectResult::Applied,
+            });
+        }
+        effects
+    }
+
+    /// The fail-closed fallback without a block: order by the non-personal
+    /// score, and keep that order from provider-issued policies.
+    pub fn depersonalise(&mut self) {
+        self.request
+            .candidates
+            .sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score));
+        for candidate in &self.request.candidates {
+            self.protected_position.insert(candidate.id.clone());
+        }
+        self.personalised = false;
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        matches!(self.verdict, Verdict::Block { .. })
+    }
+
+    fn index(&self) -> HashMap<&str, usize> {
+        self.request.candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect()
+    }
+
+    fn index_owned(&self) -> HashMap<String, usize> {
+        self.request.candidates.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect()
+    }
+
+    fn move_by(&mut self, id: &str, places: i32) {
+        let list = &mut self.request.candidates;
+        let Some(from) = list.iter().position(|c| c.id == id) else { return };
+        let last = list.len().saturating_sub(1) as i64;
+        let to = (from as i64 - places as i64).clamp(0, last) as usize;
+        let item = list.remove(from);
+        list.insert(to, item);
+    }
+
+    fn rerank(&mut self, order: &[String], issuer: Issuer) {
+        let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let list = std::mem::take(&mut self.request.candidates);
+        let protected = |id: &str| issuer == Issuer::Provider && self.protected_position.contains(id);
+        // Slots held by protected items stay put; the rest are filled in the new order.
+        let mut free: Vec<_> = list.iter().filter(|c| !protected(&c.id)).cloned().collect();
+        free.sort_by_key(|c| rank.get(c.id.as_str()).copied().unwrap_or(usize::MAX));
+        let mut free = free.into_iter();
+        let reordered: Vec<_> = list
+            .into_iter()
+            .map(|c| if protected(&c.id) { c } else { free.next().expect("as many free items as free slots") })
+            .collect();
+        if issuer == Issuer::Regulator {
+            self.protected_position.extend(reordered.iter().map(|c| c.id.clone()));
+        }
+        self.request.candidates = reordered;
+    }
+}
+
+fn refused(reason: &str) -> EffectResult {
+    EffectResult::Refused { reason: reason.to_string() }
+}
+
+/// Calls `f` with each effect of a decision: (candidate, change, finding code).
+fn for_each_effect(decision: &Decision, mut f: impl FnMut(Option<String>, Change, String)) {
+    let code = |finding: u32| decision.findings[finding as usize].code.clone();
+    for action in &decision.actions {
+        let change = match &action.action {
+            Action::Drop => Change::Drop,
+            Action::Label(label) => Change::Label { label: label.clone() },
+            Action::MoveBy(places) => Change::MoveBy { places: *places },
+            Action::Reprice(fen) => Change::Reprice { fen: *fen },
+        };
+        f(Some(action.candidate_id.clone()), change, code(action.finding));
+    }
+    if let Some(rerank) = &decision.rerank {
+        f(None, Change::Rerank { order: rerank.order.clone() }, code(rerank.finding));
+    }
+    for notice in &decision.notices {
+        f(None, Change::Notice { text: notice.text.clone() }, code(notice.finding));
+    }
+    for aside in &decision.tags_set_aside {
+        f(None, Change::SetAsideTag { tag: aside.tag.clone() }, code(aside.finding));
+    }
+    if let Some(block) = &decision.block {
+        f(None, Change::Block { reason: block.reason.clone() }, code(block.finding));
+    }
+}

@@ -1,0 +1,479 @@
+//! The request a provider passes to the chain: the user's context and the
+//! candidate items.
+//!
+//! These types mirror `record request` in `wit/policy.wit` field for field
+//! (the WIT is the source of truth; wasmtime checks the match when a policy is
+//! loaded). In JSON they use the WIT's kebab-case names; lists and optional
+//! fields may be left out, and unknown fields are rejected so that a typo is
+//! an error rather than a silently ignored signal.
+
+use serde::{Deserialize, Serialize};
+use wasmtime::component::{ComponentType, Lift, Lower};
+
+/// Declares a WIT `enum` as a Rust enum that is also a serde string.
+macro_rules! wit_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wit:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+        #[component(enum)]
+        #[repr(u8)]
+        pub enum $name {
+            $($(#[$vmeta])* #[component(name = $wit)] #[serde(rename = $wit)] $variant,)*
+        }
+    };
+}
+pub(crate) use wit_enum;
+
+wit_enum! {
+    /// Where the response will be shown to the user.
+    Surface {
+        /// A personalised feed.
+        Feed = "feed",
+        /// A ranked hot list (榜单).
+        HotList = "hot-list",
+        /// Hot searches (热搜).
+        HotSearch = "hot-search",
+        /// Search results.
+        Search = "search",
+        /// A push notification.
+        Push = "push",
+        /// A pop-up window (弹窗).
+        PopUp = "pop-up",
+        /// The first screen of the home page (首页首屏).
+        HomeFirstScreen = "home-first-screen",
+        /// Editor's or curated picks (精选).
+        CuratedPicks = "curated-picks",
+        /// Work dispatch: candidates are orders offered to a worker.
+        Dispatch = "dispatch",
+        /// Any other surface.
+        Other = "other",
+    }
+}
+
+wit_enum! {
+    /// The user's age band, as established by the provider.
+    AgeBand {
+        /// Age not established.
+        Unknown = "unknown",
+        /// Younger than 8.
+        Under8 = "under8",
+        /// 8 to 11 years.
+        From8To12 = "from8to12",
+        /// 12 to 15 years.
+        From12To16 = "from12to16",
+        /// 16 and 17 years.
+        From16To18 = "from16to18",
+        /// An adult who is not elderly.
+        Adult = "adult",
+        /// An elderly user (60 and over).
+        Elderly = "elderly",
+    }
+}
+
+wit_enum! {
+    /// How a user tag came about.
+    TagSource {
+        /// Inferred by the provider's models from behaviour.
+        Inferred = "inferred",
+        /// Chosen by the user.
+        UserSelected = "user-selected",
+        /// Set by the provider's staff.
+        Operator = "operator",
+    }
+}
+
+wit_enum! {
+    /// What a guardian has exempted a minor from.
+    ExemptionScope {
+        /// The night-time curfew.
+        Curfew = "curfew",
+        /// The daily time cap.
+        DailyLimit = "daily-limit",
+        /// The rest reminder after continuous use.
+        RestReminder = "rest-reminder",
+        /// The game-hours window.
+        GameHours = "game-hours",
+    }
+}
+
+wit_enum! {
+    /// What a "not interested" signal points at.
+    FeedbackTarget {
+        /// One item, by id.
+        Item = "item",
+        /// Everything by an author.
+        Author = "author",
+        /// Everything on a topic.
+        Topic = "topic",
+    }
+}
+
+wit_enum! {
+    /// What a candidate is.
+    ItemKind {
+        /// A text or picture article.
+        Article = "article",
+        /// A video.
+        Video = "video",
+        /// A live stream.
+        Live = "live",
+        /// A game.
+        Game = "game",
+        /// A product for sale.
+        Product = "product",
+        /// An advertisement.
+        Ad = "ad",
+        /// A work order offered to a worker (dispatch surface).
+        Order = "order",
+        /// A top-up or in-app purchase.
+        TopUp = "top-up",
+        /// A ranking or list entry (e.g. a person's popularity ranking).
+        Ranking = "ranking",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+wit_enum! {
+    /// What an operator did to an item by hand.
+    OperatorActionKind {
+        /// Fixed the item at a position.
+        Pin = "pin",
+        /// Raised the item's score.
+        Boost = "boost",
+        /// Lowered the item's score.
+        Demote = "demote",
+    }
+}
+
+/// An interest tag held in the user's profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct UserTag {
+    /// The tag itself, e.g. "basketball".
+    pub name: String,
+    /// Where the tag came from.
+    pub source: TagSource,
+    /// The user deleted this tag; it must not be used (D15 / F17).
+    #[serde(default)]
+    #[component(name = "deleted-by-user")]
+    pub deleted_by_user: bool,
+}
+
+/// An exemption granted by a minor's guardian.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GuardianExemption {
+    /// What is exempted.
+    pub scope: ExemptionScope,
+    /// Unix milliseconds after which the exemption lapses; none: no expiry.
+    #[serde(default)]
+    #[component(name = "expires-at-ms")]
+    pub expires_at_ms: Option<u64>,
+}
+
+/// How much of a topic the user has seen this session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct TopicCount {
+    /// The topic.
+    pub topic: String,
+    /// Items of that topic served this session.
+    pub items: u32,
+}
+
+/// Usage so far, as counted by the provider (for a worker: minutes online).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Usage {
+    /// Minutes of use today, in the user's local day.
+    #[component(name = "minutes-today")]
+    pub minutes_today: u32,
+    /// Minutes of continuous use without a break.
+    #[component(name = "continuous-minutes")]
+    pub continuous_minutes: u32,
+    /// Items served in this session.
+    #[component(name = "items-this-session")]
+    pub items_this_session: u32,
+    /// Items served this session, by topic.
+    #[component(name = "session-topics")]
+    pub session_topics: Vec<TopicCount>,
+    /// Money spent in the current calendar month, in fen (0.01 CNY).
+    #[component(name = "spent-this-month-fen")]
+    pub spent_this_month_fen: u64,
+}
+
+/// A "not interested" signal the user gave.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NotInterested {
+    /// What kind of thing the value names.
+    pub target: FeedbackTarget,
+    /// The item id, author id or topic.
+    pub value: String,
+}
+
+/// The user the response is for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct User {
+    /// A pseudonymous, stable id; never a real name.
+    pub id: String,
+    /// The user's age band.
+    #[component(name = "age-band")]
+    pub age_band: AgeBand,
+    /// Whether the user's identity (real name) is verified.
+    #[serde(default)]
+    #[component(name = "identity-verified")]
+    pub identity_verified: bool,
+    /// Whether minors mode is switched on for this account or device.
+    #[serde(default)]
+    #[component(name = "minors-mode")]
+    pub minors_mode: bool,
+    /// The user switched personalised recommendation off (D15 / F17).
+    #[serde(default)]
+    #[component(name = "personalization-off")]
+    pub personalization_off: bool,
+    /// Interest tags in the user's profile.
+    #[serde(default)]
+    pub tags: Vec<UserTag>,
+    /// Usage so far.
+    #[serde(default)]
+    pub usage: Usage,
+    /// Exemptions granted by a guardian.
+    #[serde(default)]
+    #[component(name = "guardian-exemptions")]
+    pub guardian_exemptions: Vec<GuardianExemption>,
+    /// "Not interested" signals.
+    #[serde(default)]
+    #[component(name = "not-interested")]
+    pub not_interested: Vec<NotInterested>,
+}
+
+/// Signals about whether an item was generated or synthesised by an algorithm.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Provenance {
+    /// The item's implicit (metadata) label says it is generated.
+    #[component(name = "metadata-label")]
+    pub metadata_label: bool,
+    /// The uploader declared the item as generated.
+    #[component(name = "uploader-declared")]
+    pub uploader_declared: bool,
+    /// A detector's score in [0, 1] that the item is generated, if one ran.
+    #[component(name = "detector-score")]
+    pub detector_score: Option<f32>,
+    /// A visible label was recorded upstream but is missing now.
+    #[component(name = "label-stripped")]
+    pub label_stripped: bool,
+}
+
+/// Engagement counts behind an item's rank.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
+pub struct Engagement {
+    /// Views.
+    pub views: u64,
+    /// Likes.
+    pub likes: u64,
+    /// Comments.
+    pub comments: u64,
+    /// Reposts.
+    pub shares: u64,
+    /// Share in [0, 1] of the engagement from new or low-reputation accounts.
+    #[component(name = "low-reputation-share")]
+    pub low_reputation_share: f32,
+    /// Engagement per hour now.
+    #[component(name = "velocity-per-hour")]
+    pub velocity_per_hour: f64,
+    /// Engagement per hour usually seen for comparable items.
+    #[component(name = "baseline-per-hour")]
+    pub baseline_per_hour: f64,
+}
+
+/// A manual intervention by the provider's staff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OperatorAction {
+    /// What was done.
+    pub kind: OperatorActionKind,
+    /// Who did it (staff id).
+    pub operator: String,
+    /// The recorded reason; none or empty if no reason was recorded.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A price offered to this user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PriceQuote {
+    /// The price quoted, in fen.
+    #[component(name = "amount-fen")]
+    pub amount_fen: u64,
+    /// The reference price for the same item and cohort, in fen.
+    #[component(name = "reference-fen")]
+    pub reference_fen: u64,
+    /// The cohort the reference price is for.
+    #[serde(default)]
+    pub cohort: String,
+    /// The quote was derived from this user's preferences or trading habits.
+    #[serde(default)]
+    pub personalized: bool,
+}
+
+/// Terms of a work order (dispatch surface).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DeliveryTerms {
+    /// Minutes the platform promises the customer.
+    #[component(name = "promised-minutes")]
+    pub promised_minutes: u32,
+    /// Minutes a safe journey takes by the platform's own estimate.
+    #[component(name = "safe-baseline-minutes")]
+    pub safe_baseline_minutes: u32,
+}
+
+/// A free-form attribute, for data the contract does not name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(deny_unknown_fields)]
+pub struct Attribute {
+    /// The key, e.g. "region".
+    pub key: String,
+    /// The value.
+    pub value: String,
+}
+
+/// One item the provider would like to show.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Candidate {
+    /// The item's id, unique within the request.
+    pub id: String,
+    /// The author's or seller's id.
+    #[serde(default)]
+    pub author: String,
+    /// What the item is.
+    pub kind: ItemKind,
+    /// Topic codes, e.g. "science", "celebrity-ranking".
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Risk tags from moderation, e.g. "unsafe-imitation", "fraud-risk".
+    #[serde(default)]
+    #[component(name = "risk-tags")]
+    pub risk_tags: Vec<String>,
+    /// Labels already attached to the item.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Synthetic-content signals, if any were gathered.
+    #[serde(default)]
+    pub synthetic: Option<Provenance>,
+    /// The provider's (possibly personalised) ranking score.
+    #[serde(default)]
+    pub score: f64,
+    /// A score that uses no personal characteristics (e.g. popularity).
+    #[serde(default)]
+    #[component(name = "non-personal-score")]
+    pub non_personal_score: f64,
+    /// Engagement behind the item's rank, where it has one.
+    #[serde(default)]
+    pub engagement: Option<Engagement>,
+    /// Manual interventions on the item.
+    #[serde(default)]
+    #[component(name = "operator-actions")]
+    pub operator_actions: Vec<OperatorAction>,
+    /// The item belongs to the provider itself or an affiliate.
+    #[serde(default)]
+    #[component(name = "first-party")]
+    pub first_party: bool,
+    /// Hash of the exact content, for de-duplication.
+    #[serde(default)]
+    #[component(name = "content-hash")]
+    pub content_hash: Option<String>,
+    /// Locality-sensitive fingerprint (e.g. SimHash), for near duplicates.
+    #[serde(default)]
+    #[component(name = "similarity-key")]
+    pub similarity_key: Option<u64>,
+    /// A price quote, for goods and services.
+    #[serde(default)]
+    pub price: Option<PriceQuote>,
+    /// Work-order terms, on the dispatch surface.
+    #[serde(default)]
+    pub delivery: Option<DeliveryTerms>,
+    /// Anything else the provider passes along.
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+}
+
+/// One request to rank and filter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
+#[component(record)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Request {
+    /// The provider's request id, echoed in the outcome and the audit record.
+    pub id: String,
+    /// The time of the request, Unix milliseconds; policies get time only here.
+    #[component(name = "now-ms")]
+    pub now_ms: u64,
+    /// The user's offset from UTC in minutes (Beijing: 480).
+    #[component(name = "utc-offset-minutes")]
+    pub utc_offset_minutes: i32,
+    /// Where the response will be shown.
+    pub surface: Surface,
+    /// The user.
+    pub user: User,
+    /// The candidates, in the provider's order (best first).
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
+}
+
+/// Why a request cannot be evaluated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The JSON does not describe a request; the message names the field and position.
+    #[error("the request is not valid JSON for recguard's request format: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Two candidates share an id, so actions on them would be ambiguous.
+    #[error("candidate id '{0}' appears more than once; ids must be unique within a request")]
+    DuplicateCandidate(String),
+    /// The UTC offset is outside what any time zone uses.
+    #[error("utc-offset-minutes {0} is outside -1080..=1080 (±18 hours)")]
+    UtcOffset(i32),
+}
+
+impl Request {
+    /// Parses a request from JSON and checks it (see [`Request::check`]).
+    pub fn from_json(text: &str) -> Result<Self, RequestError> {
+        let request: Request = serde_json::from_str(text)?;
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Checks what the types cannot: unique candidate ids and a sane UTC offset.
+    pub fn check(&self) -> Result<(), RequestError> {
+        if !(-1080..=1080).contains(&self.utc_offset_minutes) {
+            return Err(RequestError::UtcOffset(self.utc_offset_minutes));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.candidates.len());
+        for candidate in &self.candidates {
+            if !seen.insert(candidate.id.as_str()) {
+                return Err(RequestError::DuplicateCandidate(candidate.id.clone()));
+            }
+        }
+        Ok(())
+    }
+}
