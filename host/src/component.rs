@@ -187,9 +187,10 @@ fn new_store(runtime: &Runtime, limits: &Limits) -> Store<StoreState> {
     let mut store = Store::new(runtime.engine(), StoreState::new(limits));
     store.limiter(|state| &mut state.limiter);
     store.set_epoch_deadline(limits.deadline_ticks());
-    if let Some(fuel) = limits.fuel {
-        // Only fails if fuel is not enabled, which `Runtime::check_limits` rules out.
-        let _ = store.set_fuel(fuel);
+    if runtime.options().fuel {
+        // With fuel counting on, a store starts with none: give it the budget, or no limit.
+        // `set_fuel` fails only when counting is off, which the branch rules out.
+        let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
     }
     store
 }

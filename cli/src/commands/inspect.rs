@@ -1,0 +1,52 @@
+//! `recguard inspect policy.wasm`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use recguard_host::{PolicyComponent, Runtime, RuntimeOptions};
+
+/// Print a policy's descriptor and the WIT of its component.
+#[derive(Args)]
+pub struct InspectCommand {
+    /// The policy component.
+    policy: PathBuf,
+    /// Print only the descriptor, as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl InspectCommand {
+    /// Loads the component (which checks its world) and prints what it says.
+    pub fn execute(self) -> Result<ExitCode> {
+        let runtime = Runtime::new(RuntimeOptions::default())?;
+        let component = PolicyComponent::load_file(&runtime, &self.policy)?;
+        let descriptor = component.descriptor();
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(descriptor)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("name:     {}", descriptor.name);
+        println!("version:  {}", descriptor.version);
+        println!("digest:   {}", component.digest());
+        println!("summary:  {}", descriptor.summary);
+        let articles: Vec<String> = descriptor.articles.iter().map(|a| a.to_string()).collect();
+        println!("articles: {}", articles.join(", "));
+        println!("reads:    {}", descriptor.reads.join(", "));
+        let defaults: serde_json::Value = serde_json::from_str(&descriptor.default_settings)
+            .unwrap_or(serde_json::Value::String(descriptor.default_settings.clone()));
+        println!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?);
+        println!("\nWIT:\n{}", component_wit(&self.policy)?);
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The WIT world of a component, as text.
+fn component_wit(path: &PathBuf) -> Result<String> {
+    let bytes = std::fs::read(path)?;
+    let decoded = wit_component::decode(&bytes).context("decoding the component's WIT")?;
+    let mut printer = wit_component::WitPrinter::default();
+    printer.print(decoded.resolve(), decoded.package(), &[])?;
+    Ok(printer.output.to_string())
+}

@@ -1,0 +1,181 @@
+//! Integrity of ranked surfaces: hot lists, hot searches, curated picks
+//! (D13 / F14, D13 / F15, D11 / F11).
+//!
+//! On a guarded surface: items whose heat is mostly fake engagement are
+//! dropped; velocity spikes far above the baseline are demoted; operator pins
+//! and boosts with no recorded reason are undone; ads and celebrity
+//! popularity rankings never hold ranked slots; the provider's own items do
+//! not sit above more popular third-party items. Heat is the candidate's
+//! non-personal score.
+
+use recguard_sdk::prelude::*;
+use recguard_sdk::OperatorActionKind;
+
+mod settings;
+pub use settings::{RankedSurface, Remedy, Settings};
+
+/// The hot-list-integrity policy.
+pub struct HotListIntegrity;
+
+impl Policy for HotListIntegrity {
+    type Settings = Settings;
+    const NAME: &'static str = "hot-list-integrity";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const SUMMARY: &'static str =
+        "Keeps hot lists, hot searches and curated picks free of fake engagement, unrecorded manual boosts, ads in ranked slots and self-preferencing.";
+    const ARTICLES: &'static [Article] = &[Article::D13F14, Article::D13F15, Article::D11F11];
+    const READS: &'static [&'static str] = &[
+        "surface",
+        "candidates.kind",
+        "candidates.topics",
+        "candidates.non-personal-score",
+        "candidates.engagement",
+        "candidates.operator-actions",
+        "candidates.first-party",
+    ];
+
+    fn validate(settings: &Settings) -> Result<(), String> {
+        settings.check()
+    }
+
+    fn evaluate(request: &Request, settings: &Settings) -> Decision {
+        let mut decision = Decision::new();
+        if !settings.surfaces.iter().any(|s| s.is(request.surface)) {
+            return decision;
+        }
+        // The list as this decision leaves it, to compute moves against.
+        let mut list: Vec<&Candidate> = Vec::with_capacity(request.candidates.len());
+        for item in &request.candidates {
+            if let Some(finding) = excluded(item, settings) {
+                decision.drop(&item.id, &finding);
+            } else if let Some((finding, Remedy::Drop)) = manipulated(item, settings) {
+                decision.drop(&item.id, &finding);
+            } else {
+                list.push(item);
+            }
+        }
+        let demoted: Vec<(&Candidate, Finding)> = list
+            .iter()
+            .filter_map(|item| match manipulated(item, settings) {
+                Some((finding, Remedy::Demote)) => Some((*item, finding)),
+                _ => None,
+            })
+            .collect();
+        for (item, finding) in demoted {
+            move_to(&mut decision, &mut list, item, usize::MAX, &finding);
+        }
+        if settings.undo_unrecorded_interventions {
+            let finding = Finding::new(
+                "hot-list.unrecorded-intervention",
+                Article::D13F14,
+                "A manual pin or boost without a recorded reason was undone; the item is ranked by its popularity.",
+            )
+            .citing("D11 / F11");
+            let unrecorded: Vec<&Candidate> = list.iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
+            for item in unrecorded {
+                let organic = list.iter().filter(|other| other.non_personal_score > item.non_personal_score).count();
+                move_to(&mut decision, &mut list, item, organic, &finding);
+            }
+        }
+        if settings.prevent_self_preferencing {
+            let finding = Finding::new(
+                "hot-list.self-preferencing",
+                Article::D13F15,
+                "The provider's own item was ranked above more popular items and was moved below them.",
+            );
+            let first_party: Vec<&Candidate> = list.iter().copied().filter(|item| item.first_party).collect();
+            for item in first_party {
+                let position = index_of(&list, item);
+                let below_but_hotter = list[position..]
+                    .iter()
+                    .filter(|other| !other.first_party && other.non_personal_score > item.non_personal_score)
+                    .count();
+                if below_but_hotter > 0 {
+                    let last_hotter = list
+                        .iter()
+                        .rposition(|other| !other.first_party && other.non_personal_score > item.non_personal_score)
+                        .unwrap_or(position);
+                    move_to(&mut decision, &mut list, item, last_hotter, &finding);
+                }
+            }
+        }
+        decision
+    }
+}
+
+/// Items that never hold a ranked slot.
+fn excluded(item: &Candidate, settings: &Settings) -> Option<Finding> {
+    if settings.drop_ads && item.kind == ItemKind::Ad {
+        return Some(Finding::new(
+            "hot-list.ad-in-ranking",
+            Article::D13F14,
+            "Advertisements are shown in marked slots, never as ranked entries.",
+        ));
+    }
+    if item.topics.iter().any(|t| settings.celebrity_ranking_topics.contains(t)) {
+        return Some(
+            Finding::new(
+                "hot-list.celebrity-ranking",
+                Article::D11F11,
+                "Celebrity personal popularity rankings are not published.",
+            )
+            .citing("CAC notice on fan-club chaos (2021)"),
+        );
+    }
+    None
+}
+
+/// Fake engagement or a velocity spike, with the remedy the settings choose.
+fn manipulated(item: &Candidate, settings: &Settings) -> Option<(Finding, Remedy)> {
+    let engagement = item.engagement.as_ref()?;
+    if engagement.low_reputation_share > settings.max_low_reputation_share {
+        let finding = Finding::new(
+            "hot-list.fake-engagement",
+            Article::D13F14,
+            format!(
+                "{:.0}% of this item's engagement came from new or low-reputation accounts; it was removed from the ranking.",
+                engagement.low_reputation_share * 100.0
+            ),
+        );
+        return Some((finding, settings.on_fake_engagement));
+    }
+    let baseline = engagement.baseline_per_hour.max(settings.min_baseline_per_hour);
+    let ratio = engagement.velocity_per_hour / baseline;
+    if ratio > settings.max_velocity_ratio {
+        let finding = Finding::new(
+            "hot-list.velocity-spike",
+            Article::D13F14,
+            format!("This item's engagement grew {ratio:.0}× faster than usual and is held back while it is checked."),
+        );
+        return Some((finding, settings.on_velocity_spike));
+    }
+    None
+}
+
+fn has_unrecorded_intervention(item: &Candidate) -> bool {
+    item.operator_actions.iter().any(|action| {
+        matches!(action.kind, OperatorActionKind::Pin | OperatorActionKind::Boost)
+            && action.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    })
+}
+
+fn index_of(list: &[&Candidate], item: &Candidate) -> usize {
+    list.iter().position(|c| c.id == item.id).expect("item is in the list")
+}
+
+/// Moves `item` down to `target` (clamped to the list), recording the move.
+fn move_to<'a>(decision: &mut Decision, list: &mut Vec<&'a Candidate>, item: &'a Candidate, target: usize, finding: &Finding) {
+    let from = index_of(list, item);
+    let to = target.min(list.len() - 1);
+    if to <= from {
+        return;
+    }
+    list.remove(from);
+    list.insert(to, item);
+    decision.move_by(&item.id, -((to - from) as i32), finding);
+}
+
+export_policy!(HotListIntegrity);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! Protection of minors (D16 / F18).
+//!
+//! For a minor (an age band under 18, or minors mode switched on): no service
+//! during the curfew or past the daily cap, a rest reminder after continuous
+//! use, only content from the band's pool, nothing that invites unsafe
+//! imitation or bad habits, no fan voting or live tipping, games only in the
+//! permitted window, and top-ups within the band's spending caps. A guardian's
+//! exemption lifts the rule it names until it expires.
+
+use recguard_sdk::prelude::*;
+use recguard_sdk::time::Weekday;
+use recguard_sdk::{ExemptionScope as Scope, ItemKind};
+
+mod settings;
+pub use settings::{Band, Day, Settings, SpendingCap};
+
+/// The minors policy.
+pub struct Minors;
+
+const GUIDELINE: &str = "CAC minors-mode guideline (2024)";
+const NPPA_2021: &str = "NPPA notice on online games (2021-08)";
+const NPPA_2019: &str = "NPPA notice on online games (2019)";
+
+impl Policy for Minors {
+    type Settings = Settings;
+    const NAME: &'static str = "minors";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const SUMMARY: &'static str =
+        "Protects minors: curfew, daily caps, rest reminders, age-appropriate content, game hours and spending caps.";
+    const ARTICLES: &'static [Article] = &[Article::D16F18];
+    const READS: &'static [&'static str] = &[
+        "now-ms",
+        "utc-offset-minutes",
+        "user.age-band",
+        "user.minors-mode",
+        "user.identity-verified",
+        "user.usage",
+        "user.guardian-exemptions",
+        "candidates.kind",
+        "candidates.topics",
+        "candidates.risk-tags",
+        "candidates.attributes",
+        "candidates.price",
+    ];
+
+    fn validate(settings: &Settings) -> Result<(), String> {
+        settings.check()
+    }
+
+    fn evaluate(request: &Request, settings: &Settings) -> Decision {
+        let mut decision = Decision::new();
+        let Some(band) = minor_band(&request.user, settings) else {
+            return decision;
+        };
+        // Validated at load; a bad clock here would be a host bug, so fail safe to the defaults.
+        let clock = settings.clock().unwrap_or_else(|_| Settings::default().clock().expect("defaults parse"));
+        let now = LocalTime::of(request);
+        let exempt = |scope| exempted(request, scope);
+
+        if now.within(clock.curfew.0, clock.curfew.1) && !exempt(Scope::Curfew) {
+            let finding = Finding::new(
+                "minors.curfew",
+                Article::D16F18,
+                format!("Minors mode: the service is closed from {} to {}.", settings.curfew_start, settings.curfew_end),
+            )
+            .citing(GUIDELINE);
+            let retry = request.now_ms + now.minutes_until(clock.curfew.1) as u64 * 60_000;
+            decision.block(&finding.message.clone(), Some(retry), &finding);
+            return decision;
+        }
+
+        let cap = if band == Band::From16to18 { settings.daily_minutes_16to18 } else { settings.daily_minutes_under16 };
+        if request.user.usage.minutes_today >= cap && !exempt(Scope::DailyLimit) {
+            let finding = Finding::new(
+                "minors.daily-limit",
+                Article::D16F18,
+                format!("Minors mode: today's {cap} minutes are used up. See you tomorrow."),
+            )
+            .citing(GUIDELINE);
+            let retry = request.now_ms + now.minutes_until(0) as u64 * 60_000;
+            decision.block(&finding.message.clone(), Some(retry), &finding);
+            return decision;
+        }
+
+        if request.user.usage.continuous_minutes >= settings.rest_reminder_minutes && !exempt(Scope::RestReminder) {
+            let finding = Finding::new(
+                "minors.rest-reminder",
+                Article::D16F18,
+                format!(
+                    "You have been using the app for {} minutes. Time for a break.",
+                    request.user.usage.continuous_minutes
+                ),
+            )
+            .citing(GUIDELINE);
+            decision.notice(&finding.message.clone(), None, &finding);
+        }
+
+        for item in &request.candidates {
+            if let Some(finding) = item_finding(item, band, request, settings, &clock, &now) {
+                decision.drop(&item.id, &finding);
+            }
+        }
+        decision
+    }
+}
+
+/// The band to apply, or `None` if the user is not treated as a minor.
+pub fn minor_band(user: &User, settings: &Settings) -> Option<Band> {
+    match Band::of(user.age_band) {
+        Some(band) => Some(band),
+        None if user.minors_mode => Some(settings.assumed_band),
+        None => None,
+    }
+}
+
+fn exempted(request: &Request, scope: Scope) -> bool {
+    request
+        .user
+        .guardian_exemptions
+        .iter()
+        .any(|e| e.scope == scope && e.expires_at_ms.is_none_or(|until| until > request.now_ms))
+}
+
+/// Why an item must not be shown to this minor, if it must not.
+fn item_finding(
+    item: &Candidate,
+    band: Band,
+    request: &Request,
+    settings: &Settings,
+    clock: &settings::Clock,
+    now: &LocalTime,
+) -> Option<Finding> {
+    if let Some(tag) = item.risk_tags.iter().find(|t| settings.blocked_risk_tags.contains(t)) {
+        return Some(Finding::new(
+            "minors.unsafe-content",
+            Article::D16F18,
+            format!("Hidden in minors mode: the item is marked '{tag}', which may harm minors."),
+        ));
+    }
+    if let Some(topic) = item.topics.iter().find(|t| settings.blocked_topics.contains(t)) {
+        return Some(
+            Finding::new(
+                "minors.fan-ranking",
+                Article::D16F18,
+                format!("Hidden in minors mode: '{topic}' content (fan voting, rankings, fundraising) is not shown to minors."),
+            )
+            .citing("CAC notice on fan-club chaos (2021)"),
+        );
+    }
+    if settings.drop_live_tipping && item.kind == ItemKind::Live && takes_tips(item) {
+        return Some(Finding::new(
+            "minors.live-tipping",
+            Article::D16F18,
+            "Hidden in minors mode: live streams with tipping are not shown to minors.",
+        ));
+    }
+    if item.kind == ItemKind::Game {
+        if !request.user.identity_verified {
+            return Some(
+                Finding::new("minors.game-unverified", Article::D16F18, "Games need real-name verification.")
+                    .citing(NPPA_2021),
+            );
+        }
+        if !game_time(now, settings, clock) && !exempted(request, Scope::GameHours) {
+            return Some(
+                Finding::new(
+                    "minors.game-hours",
+                    Article::D16F18,
+                    format!(
+                        "Minors may play games only on Fridays, weekends and holidays, {} to {}.",
+                        settings.game_start, settings.game_end
+                    ),
+                )
+                .citing(NPPA_2021),
+            );
+        }
+    }
+    if let (Some(price), Some(cap)) = (&item.price, settings.spending_caps.get(&band)) {
+        if matches!(item.kind, ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
+            let month_total = request.user.usage.spent_this_month_fen.saturating_add(price.amount_fen);
+            if price.amount_fen > cap.per_payment_fen || month_total > cap.per_month_fen {
+                return Some(
+                    Finding::new(
+                        "minors.spending-cap",
+                        Article::D16F18,
+                        format!(
+                            "This purchase is above the limit for your age: ¥{} a payment, ¥{} a month.",
+                            yuan(cap.per_payment_fen),
+                            yuan(cap.per_month_fen)
+                        ),
+                    )
+                    .citing(NPPA_2019),
+                );
+            }
+        }
+    }
+    if let Some(pool) = settings.content_pools.get(&band) {
+        let outside = item.topics.iter().find(|t| !pool.contains(t));
+        if let Some(topic) = outside {
+            return Some(Finding::new(
+                "minors.content-pool",
+                Article::D16F18,
+                format!("Hidden in minors mode: '{topic}' is not in the content pool for your age."),
+            ));
+        }
+        if item.topics.is_empty() && settings.drop_unclassified {
+            return Some(Finding::new(
+                "minors.content-pool",
+                Article::D16F18,
+                "Hidden in minors mode: the item has no topic, so it cannot be checked against your age's content pool.",
+            ));
+        }
+    }
+    None
+}
+
+fn takes_tips(item: &Candidate) -> bool {
+    item.risk_tags.iter().any(|t| t == "live-tipping")
+        || item.attributes.iter().any(|a| a.key == "tipping" && a.value != "off" && a.value != "false")
+}
+
+fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Clock) -> bool {
+    let day = match now.weekday {
+        Weekday::Monday => Day::Mon,
+        Weekday::Tuesday => Day::Tue,
+        Weekday::Wednesday => Day::Wed,
+        Weekday::Thursday => Day::Thu,
+        Weekday::Friday => Day::Fri,
+        Weekday::Saturday => Day::Sat,
+        Weekday::Sunday => Day::Sun,
+    };
+    let game_day = settings.game_days.contains(&day) || settings.game_holidays.contains(&now.date());
+    game_day && now.within(clock.games.0, clock.games.1)
+}
+
+fn yuan(fen: u64) -> String {
+    if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, fen % 100) }
+}
+
+export_policy!(Minors);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! The minors policy's settings. Each default names its source in
+//! `shared/regulation/parameters.md`, or says why it was chosen where no
+//! statutory number exists.
+
+use std::collections::BTreeMap;
+
+use recguard_sdk::time::{check_date, parse_clock};
+use recguard_sdk::AgeBand;
+use serde::{Deserialize, Serialize};
+
+/// Settings of the minors policy.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Curfew start, local time. Source: CAC minors-mode guideline (2024-11-15): no service 22:00–06:00.
+    pub curfew_start: String,
+    /// Curfew end, local time. Source: as `curfew-start`.
+    pub curfew_end: String,
+    /// Daily cap for users under 16, minutes. Source: minors-mode guideline: at most 1 hour.
+    pub daily_minutes_under16: u32,
+    /// Daily cap for users of 16 and 17, minutes. Source: minors-mode guideline: at most 2 hours.
+    pub daily_minutes_16to18: u32,
+    /// Rest reminder after this many minutes of continuous use. Source: minors-mode guideline: 30 minutes.
+    pub rest_reminder_minutes: u32,
+    /// The band assumed when minors mode is on but the age is unknown (or not a minor's).
+    /// No statutory number: the youngest band, the strictest, is the safe default.
+    pub assumed_band: Band,
+    /// Topics allowed per band (the content pool). The guideline requires one pool per band but
+    /// publishes no topic list; the defaults are a conservative starting taxonomy.
+    pub content_pools: BTreeMap<Band, Vec<String>>,
+    /// Drop items that carry no topic (cannot be placed in a pool). No statutory number; fail safe.
+    pub drop_unclassified: bool,
+    /// Risk tags never shown to minors. Source: D16 / F18 (unsafe imitation, acts against social
+    /// morality, bad habits).
+    pub blocked_risk_tags: Vec<String>,
+    /// Topics never shown to minors. Source: CAC notice on fan-club chaos (2021) and the 2023 draft
+    /// guideline [?]: no fan-club fundraising, vote-for-ranking or traffic-boosting content.
+    pub blocked_topics: Vec<String>,
+    /// Drop live streams that take tips. Source: public reports of large platforms' youth modes.
+    pub drop_live_tipping: bool,
+    /// Days on which minors may play games. Source: NPPA notice (2021-08): Fri, Sat, Sun.
+    pub game_days: Vec<Day>,
+    /// Statutory holidays (YYYY-MM-DD) on which minors may also play. Source: NPPA notice (2021-08).
+    /// The State Council publishes them yearly, so the deployment must list them; none by default.
+    pub game_holidays: Vec<String>,
+    /// Game window start, local time. Source: NPPA notice (2021-08): 20:00–21:00.
+    pub game_start: String,
+    /// Game window end, local time. Source: as `game-start`.
+    pub game_end: String,
+    /// Spending caps per band, in fen. Source: NPPA notice (2019): none under 8; 8–16 at most
+    /// ¥50 a payment and ¥200 a month; 16–18 at most ¥100 a payment and ¥400 a month.
+    pub spending_caps: BTreeMap<Band, SpendingCap>,
+}
+
+/// A minor's age band, as settings name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Band {
+    /// Younger than 8.
+    Under8,
+    /// 8 to 11.
+    From8to12,
+    /// 12 to 15.
+    From12to16,
+    /// 16 and 17.
+    From16to18,
+}
+
+impl Band {
+    /// The band of a minor's age band; `None` for adults, the elderly and unknown ages.
+    pub fn of(age: AgeBand) -> Option<Band> {
+        match age {
+            AgeBand::Under8 => Some(Band::Under8),
+            AgeBand::From8to12 => Some(Band::From8to12),
+            AgeBand::From12to16 => Some(Band::From12to16),
+            AgeBand::From16to18 => Some(Band::From16to18),
+            AgeBand::Unknown | AgeBand::Adult | AgeBand::Elderly => None,
+        }
+    }
+}
+
+/// A day of the week, as settings name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+/// Spending caps for one band, in fen (0.01 CNY).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SpendingCap {
+    /// Largest single payment.
+    pub per_payment_fen: u64,
+    /// Largest total in a calendar month.
+    pub per_month_fen: u64,
+}
+
+fn topics(list: &[&str]) -> Vec<String> {
+    list.iter().map(|t| t.to_string()).collect()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let youngest = ["education", "children", "animation", "nature", "music", "science"];
+        let middle = [&youngest[..], &["sports", "culture", "history", "reading", "arts"]].concat();
+        let teen = [&middle[..], &["news", "technology", "health"]].concat();
+        let older = [&teen[..], &["society", "career", "entertainment"]].concat();
+        let cap = |per_payment_fen, per_month_fen| SpendingCap { per_payment_fen, per_month_fen };
+        Settings {
+            curfew_start: "22:00".into(),
+            curfew_end: "06:00".into(),
+            daily_minutes_under16: 60,
+            daily_minutes_16to18: 120,
+            rest_reminder_minutes: 30,
+            assumed_band: Band::Under8,
+            content_pools: BTreeMap::from([
+                (Band::Under8, topics(&youngest)),
+                (Band::From8to12, topics(&middle)),
+                (Band::From12to16, topics(&teen)),
+                (Band::From16to18, topics(&older)),
+            ]),
+            drop_unclassified: true,
+            blocked_risk_tags: topics(&["unsafe-imitation", "bad-habit", "immoral", "violence", "gambling", "self-harm"]),
+            blocked_topics: topics(&["fan-voting", "fan-ranking", "fan-fundraising", "traffic-boosting", "celebrity-ranking"]),
+            drop_live_tipping: true,
+            game_days: vec![Day::Fri, Day::Sat, Day::Sun],
+            game_holidays: Vec::new(),
+            game_start: "20:00".into(),
+            game_end: "21:00".into(),
+            spending_caps: BTreeMap::from([
+                (Band::Under8, cap(0, 0)),
+                (Band::From8to12, cap(5_000, 20_000)),
+                (Band::From12to16, cap(5_000, 20_000)),
+                (Band::From16to18, cap(10_000, 40_000)),
+            ]),
+        }
+    }
+}
+
+/// The settings with times parsed to minutes since midnight.
+pub struct Clock {
+    /// Curfew `[start, end)`.
+    pub curfew: (u32, u32),
+    /// Game window `[start, end)`.
+    pub games: (u32, u32),
+}
+
+impl Settings {
+    /// Parses the clock times; fails with a message naming the bad setting.
+    pub fn clock(&self) -> Result<Clock, String> {
+        let parse = |name: &str, value: &str| parse_clock(value).map_err(|e| format!("{name}: {e}"));
+        Ok(Clock {
+            curfew: (parse("curfew-start", &self.curfew_start)?, parse("curfew-end", &self.curfew_end)?),
+            games: (parse("game-start", &self.game_start)?, parse("game-end", &self.game_end)?),
+        })
+    }
+
+    /// Checks everything the types do not.
+    pub fn check(&self) -> Result<(), String> {
+        self.clock()?;
+        for day in &self.game_holidays {
+            check_date(day).map_err(|e| format!("game-holidays: {e}"))?;
+        }
+        if self.daily_minutes_under16 > 1440 || self.daily_minutes_16to18 > 1440 {
+            return Err("daily caps are minutes in a day: at most 1440".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Native unit tests of the minors policy's logic.
+
+use super::*;
+use recguard_sdk::testing::{candidate, request};
+use recguard_sdk::{AgeBand, GuardianExemption, PriceQuote, Surface};
+
+fn minor_at(local: &str) -> Request {
+    request(Surface::Feed, AgeBand::From12to16, local, 480)
+}
+
+fn evaluate(req: &Request) -> Decision {
+    Minors::evaluate(req, &Settings::default())
+}
+
+fn item(id: &str, kind: ItemKind, topics: &[&str]) -> Candidate {
+    let mut c = candidate(id);
+    c.kind = kind;
+    c.topics = topics.iter().map(|t| t.to_string()).collect();
+    c
+}
+
+#[test]
+fn curfew_blocks_a_minor_at_23_00_and_says_when_to_come_back() {
+    let req = minor_at("2026-11-25T23:00");
+    let decision = evaluate(&req);
+    let block = decision.blocked().expect("blocked");
+    assert_eq!(decision.codes(), ["minors.curfew"]);
+    assert_eq!(block.retry_at_ms, Some(req.now_ms + 7 * 3_600_000));
+}
+
+#[test]
+fn curfew_edges_across_midnight_in_local_time() {
+    assert!(evaluate(&minor_at("2026-11-25T21:59")).blocked().is_none());
+    assert!(evaluate(&minor_at("2026-11-25T22:00")).blocked().is_some());
+    assert!(evaluate(&minor_at("2026-11-26T05:59")).blocked().is_some());
+    assert!(evaluate(&minor_at("2026-11-26T06:00")).blocked().is_none());
+    // 23:00 in Beijing is 15:00 UTC: the same instant at offset 0 is not curfew.
+    let mut utc = minor_at("2026-11-25T23:00");
+    utc.utc_offset_minutes = 0;
+    assert!(evaluate(&utc).blocked().is_none());
+}
+
+#[test]
+fn adults_and_the_elderly_are_untouched() {
+    for band in [AgeBand::Adult, AgeBand::Elderly, AgeBand::Unknown] {
+        let mut req = request(Surface::Feed, band, "2026-11-25T23:00", 480);
+        req.candidates.push(item("g", ItemKind::Game, &["violence"]));
+        assert!(evaluate(&req).is_empty(), "{band:?}");
+    }
+}
+
+#[test]
+fn unknown_age_with_minors_mode_is_a_minor() {
+    let mut req = request(Surface::Feed, AgeBand::Unknown, "2026-11-25T23:00", 480);
+    req.user.minors_mode = true;
+    assert_eq!(evaluate(&req).codes(), ["minors.curfew"]);
+}
+
+#[test]
+fn guardian_exemption_lifts_the_curfew_until_it_expires() {
+    let mut req = minor_at("2026-11-25T23:00");
+    req.user.guardian_exemptions.push(GuardianExemption { scope: ExemptionScope::Curfew, expires_at_ms: Some(req.now_ms + 1) });
+    assert!(evaluate(&req).blocked().is_none());
+    req.user.guardian_exemptions[0].expires_at_ms = Some(req.now_ms);
+    assert!(evaluate(&req).blocked().is_some());
+}
+
+#[test]
+fn daily_cap_depends_on_the_band() {
+    let mut req = minor_at("2026-11-25T20:00");
+    req.user.usage.minutes_today = 60;
+    assert_eq!(evaluate(&req).codes(), ["minors.daily-limit"]);
+    req.user.age_band = AgeBand::From16to18;
+    assert!(evaluate(&req).blocked().is_none());
+    req.user.usage.minutes_today = 120;
+    assert!(evaluate(&req).blocked().is_some());
+}
+
+#[test]
+fn rest_reminder_after_30_continuous_minutes() {
+    let mut req = minor_at("2026-11-25T20:00");
+    req.user.usage.continuous_minutes = 29;
+    assert!(evaluate(&req).notices().is_empty());
+    req.user.usage.continuous_minutes = 30;
+    let decision = evaluate(&req);
+    assert_eq!(decision.codes(), ["minors.rest-reminder"]);
+    assert!(decision.blocked().is_none());
+}
+
+#[test]
+fn content_outside_the_pool_or_unsafe_is_dropped() {
+    let mut req = minor_at("2026-11-25T20:00");
+    req.candidates = vec![
+        item("ok", ItemKind::Video, &["science"]),
+        item("pool", ItemKind::Video, &["finance"]),
+        item("risky", ItemKind::Video, &["science"]),
+        item("fans", ItemKind::Article, &["fan-voting"]),
+        item("untagged", ItemKind::Video, &[]),
+    ];
+    req.candidates[2].risk_tags.push("unsafe-imitation".into());
+    let decision = evaluate(&req);
+    assert_eq!(decision.dropped(), ["pool", "risky", "fans", "untagged"]);
+    assert!(decision.codes().contains(&"minors.unsafe-content"));
+}
+
+#[test]
+fn games_only_friday_to_sunday_20_to_21() {
+    // 2026-11-27 is a Friday, 2026-11-25 a Wednesday.
+    let game = |local: &str| {
+        let mut req = minor_at(local);
+        req.candidates.push(item("g", ItemKind::Game, &["education"]));
+        evaluate(&req).dropped().len()
+    };
+    assert_eq!(game("2026-11-27T20:30"), 0);
+    assert_eq!(game("2026-11-27T21:00"), 1);
+    assert_eq!(game("2026-11-25T20:30"), 1);
+    let mut settings = Settings::default();
+    settings.game_holidays.push("2026-11-25".into());
+    let mut req = minor_at("2026-11-25T20:30");
+    req.candidates.push(item("g", ItemKind::Game, &["education"]));
+    assert!(Minors::evaluate(&req, &settings).dropped().is_empty());
+}
+
+#[test]
+fn top_ups_within_the_band_caps() {
+    let mut req = minor_at("2026-11-25T20:00");
+    let mut top_up = item("t", ItemKind::TopUp, &["education"]);
+    top_up.price = Some(PriceQuote { amount_fen: 5_000, reference_fen: 5_000, cohort: "all".into(), personalized: false });
+    req.candidates.push(top_up);
+    assert!(evaluate(&req).dropped().is_empty());
+    req.user.usage.spent_this_month_fen = 15_001;
+    assert_eq!(evaluate(&req).codes(), ["minors.spending-cap"]);
+    req.user.age_band = AgeBand::Under8;
+    req.user.usage.spent_this_month_fen = 0;
+    assert_eq!(evaluate(&req).dropped(), ["t"]);
+}
+
+#[test]
+fn settings_are_checked() {
+    let mut settings = Settings::default();
+    settings.curfew_start = "25:00".into();
+    assert!(Minors::validate(&settings).unwrap_err().contains("curfew-start"));
+    let mut settings = Settings::default();
+    settings.game_holidays.push("1 October".into());
+    assert!(Minors::validate(&settings).is_err());
+}

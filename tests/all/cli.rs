@@ -1,0 +1,80 @@
+//! The `recguard` command line, run as a user would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use recguard_tests::workspace_root;
+
+/// The `recguard` binary cargo built next to this test binary.
+fn recguard(args: &[&str]) -> Output {
+    let mut path: PathBuf = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    let binary = path.join("recguard");
+    assert!(binary.is_file(), "build the CLI first (cargo test --workspace does): {}", binary.display());
+    Command::new(binary).args(args).current_dir(workspace_root()).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn eval_prints_the_outcome_of_each_example_request() {
+    let output = recguard(&[
+        "eval",
+        "--config",
+        "examples/recguard.toml",
+        "--request",
+        "examples/requests/minor-at-23h.json",
+        "--request",
+        "examples/requests/hot-list.json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let outcomes: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(outcomes[0]["verdict"]["kind"], "block");
+    assert_eq!(outcomes[0]["verdict"]["code"], "minors.curfew");
+    assert_eq!(outcomes[1]["verdict"]["kind"], "serve");
+    assert_eq!(outcomes[1]["trace"][1]["policy"], "hot-list-integrity");
+}
+
+#[test]
+fn inspect_prints_the_descriptor_and_the_wit() {
+    let output = recguard(&["inspect", "target/policies/minors.wasm"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("name:     minors"), "{text}");
+    assert!(text.contains("D16 / F18"), "{text}");
+    assert!(text.contains("export evaluate: func(request: request, settings: string) -> result<decision, string>"), "{text}");
+}
+
+#[test]
+fn errors_are_one_clear_message_and_exit_code_2() {
+    let output = recguard(&["eval", "--config", "examples/recguard.toml", "--request", "Cargo.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.starts_with("recguard: request Cargo.toml:"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+
+    let output = recguard(&["eval", "--config", "no-such.toml", "--request", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot read config no-such.toml"), "{}", stderr(&output));
+
+    let output = recguard(&["inspect", "Cargo.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not a WebAssembly file"), "{}", stderr(&output));
+}
+
+#[test]
+fn test_runs_a_policys_vectors_against_its_component() {
+    let output = recguard(&["test", "policies/minors", "policies/hot-list-integrity"]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}\n{}", stderr(&output));
+    assert!(text.lines().last().unwrap().ends_with("passed, 0 failed"), "{text}");
+}

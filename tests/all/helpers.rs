@@ -1,0 +1,30 @@
+//! Helpers shared by the test modules.
+
+use recguard_host::{Chain, PolicyComponent, PolicyOptions, Runtime, RuntimeOptions};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+/// One runtime for the whole test binary (as a provider would have).
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(RuntimeOptions { fuel: true, ..RuntimeOptions::default() }).expect("runtime"))
+}
+
+/// Loads a compiled component, compiling each file once per test binary.
+pub fn load(path: &str) -> PolicyComponent {
+    static LOADED: OnceLock<Mutex<HashMap<String, PolicyComponent>>> = OnceLock::new();
+    let mut loaded = LOADED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    loaded
+        .entry(path.to_string())
+        .or_insert_with(|| PolicyComponent::load_file(runtime(), path).unwrap_or_else(|e| panic!("loading {path}: {e}")))
+        .clone()
+}
+
+/// A chain of (component path, options).
+pub fn chain(links: Vec<(&str, PolicyOptions)>) -> Chain {
+    let mut builder = Chain::builder(runtime());
+    for (path, options) in links {
+        builder = builder.policy(load(path), options).unwrap_or_else(|e| panic!("adding {path}: {e}"));
+    }
+    builder.build()
+}

@@ -1,0 +1,72 @@
+//! Loading: only components of the recguard:policy world are accepted, with
+//! errors that name what is missing or extra.
+
+use recguard_host::{LoadError, PolicyComponent, PolicyOptions};
+use recguard_tests::components;
+use serde_json::json;
+
+use crate::helpers::{load, runtime};
+
+fn load_wat(text: &str) -> LoadError {
+    let bytes = wat::parse_str(text).expect("valid WAT");
+    PolicyComponent::load_bytes(runtime(), &bytes, "test.wasm").err().expect("rejected")
+}
+
+#[test]
+fn a_component_of_another_world_is_rejected_naming_what_differs() {
+    let error = load_wat(
+        r#"(component
+             (import "wasi:cli/environment@0.2.0" (instance))
+             (core module $m (func (export "run")))
+             (core instance $i (instantiate $m))
+             (func (export "run") (canon lift (core func $i "run"))))"#,
+    );
+    let message = error.to_string();
+    assert!(matches!(error, LoadError::WrongWorld { .. }), "{message}");
+    assert!(message.contains("unexpected import `wasi:cli/environment@0.2.0`"), "{message}");
+    assert!(message.contains("unexpected export `run`"), "{message}");
+    assert!(message.contains("missing export `evaluate`"), "{message}");
+}
+
+#[test]
+fn a_core_module_is_rejected_with_what_to_do() {
+    let error = load_wat("(module)");
+    assert!(matches!(error, LoadError::NotAComponent { .. }));
+    assert!(error.to_string().contains("cargo xtask build-policies"), "{error}");
+}
+
+#[test]
+fn bytes_that_are_not_wasm_are_rejected() {
+    let error = PolicyComponent::load_bytes(runtime(), b"{\"not\": \"wasm\"}", "policy.json").err().unwrap();
+    assert!(matches!(error, LoadError::NotWasm { .. }), "{error}");
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let error = PolicyComponent::load_file(runtime(), "/nonexistent/minors.wasm").err().unwrap();
+    assert!(error.to_string().contains("/nonexistent/minors.wasm"), "{error}");
+}
+
+#[test]
+fn a_policy_describes_itself() {
+    let minors = load(components::MINORS);
+    let descriptor = minors.descriptor();
+    assert_eq!(descriptor.name, "minors");
+    assert_eq!(descriptor.articles[0].to_string(), "D16 / F18");
+    assert!(descriptor.reads.contains(&"user.age-band".to_string()));
+    let defaults: serde_json::Value = serde_json::from_str(&descriptor.default_settings).unwrap();
+    assert_eq!(defaults["curfew-start"], "22:00");
+    assert!(minors.digest().starts_with("sha256:"));
+}
+
+#[test]
+fn invalid_settings_are_rejected_once_at_load_with_the_policys_message() {
+    let bad_clock = PolicyOptions::regulator().settings(json!({"curfew-start": "25:00"}));
+    let error = recguard_host::Chain::builder(runtime()).policy(load(components::MINORS), bad_clock).err().unwrap();
+    let message = error.to_string();
+    assert!(message.contains("curfew-start") && message.contains("HH:MM"), "{message}");
+
+    let typo = PolicyOptions::regulator().settings(json!({"curfew-strat": "23:00"}));
+    let error = recguard_host::Chain::builder(runtime()).policy(load(components::MINORS), typo).err().unwrap();
+    assert!(error.to_string().contains("unknown field `curfew-strat`"), "{error}");
+}

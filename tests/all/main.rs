@@ -1,0 +1,11 @@
+//! recguard's integration tests: one binary, one module per topic. Every test
+//! runs real compiled components (built by `tests/build.rs`) through the host.
+
+mod cli;
+mod concurrency;
+mod helpers;
+mod limits;
+mod loading;
+mod merge;
+mod reference_policies;
+mod requests;

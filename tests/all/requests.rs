@@ -1,0 +1,51 @@
+//! Bad requests get clear errors, never a panic.
+
+use recguard_host::{PolicyOptions, Request, RequestError};
+use recguard_tests::{components, simple_request};
+
+use crate::helpers::chain;
+
+#[test]
+fn malformed_json_names_the_problem_and_position() {
+    let error = Request::from_json("{\"id\": \"r1\", \"now-ms\": }").unwrap_err();
+    assert!(matches!(error, RequestError::Json(_)));
+    assert!(error.to_string().contains("line 1"), "{error}");
+}
+
+#[test]
+fn a_missing_field_is_named() {
+    let error = Request::from_json(r#"{"id": "r1", "utc-offset-minutes": 0, "surface": "feed", "user": {"id": "u", "age-band": "adult"}}"#)
+        .unwrap_err();
+    assert!(error.to_string().contains("missing field `now-ms`"), "{error}");
+}
+
+#[test]
+fn an_unknown_enum_value_or_field_is_named() {
+    let base = r#"{"id": "r1", "now-ms": 0, "utc-offset-minutes": 0, "surface": "SURFACE", "user": {"id": "u", "age-band": "adult"}}"#;
+    let error = Request::from_json(&base.replace("SURFACE", "timeline")).unwrap_err();
+    assert!(error.to_string().contains("unknown variant `timeline`"), "{error}");
+    let error = Request::from_json(&base.replace("SURFACE", "feed").replace("\"id\": \"u\"", "\"id\": \"u\", \"agebnd\": 1")).unwrap_err();
+    assert!(error.to_string().contains("agebnd"), "{error}");
+}
+
+#[test]
+fn duplicate_candidate_ids_and_impossible_offsets_are_refused() {
+    let chain = chain(vec![(components::NOOP, PolicyOptions::regulator())]);
+    let mut request = simple_request(0, "adult", "feed", 2);
+    request.candidates[1].id = "c0".into();
+    assert!(matches!(chain.evaluate(request), Err(RequestError::DuplicateCandidate(id)) if id == "c0"));
+    let mut request = simple_request(0, "adult", "feed", 1);
+    request.utc_offset_minutes = 5000;
+    assert!(matches!(chain.evaluate(request), Err(RequestError::UtcOffset(5000))));
+}
+
+#[test]
+fn an_empty_candidate_list_is_fine() {
+    let chain = chain(vec![
+        (components::MINORS, PolicyOptions::regulator()),
+        (components::HOT_LIST_INTEGRITY, PolicyOptions::regulator()),
+    ]);
+    let outcome = chain.evaluate(simple_request(1_795_579_200_000, "from8to12", "hot-list", 0)).unwrap();
+    assert!(outcome.candidates.is_empty());
+    assert!(!outcome.is_blocked());
+}

@@ -1,0 +1,24 @@
+//! Builds every policy component (reference and test policies) before the
+//! integration tests compile, and generates constants with their paths.
+
+use std::fmt::Write;
+
+fn main() {
+    let root = xtask::workspace_root();
+    for watched in ["wit", "guest-sdk/src", "policies", "tests/policies"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let built = match xtask::build_policies(&root, &[]) {
+        Ok(built) => built,
+        Err(error) => panic!("building the policy components failed: {error:#}"),
+    };
+    let mut constants = String::new();
+    for path in built {
+        let stem = path.file_stem().and_then(|s| s.to_str()).expect("component file name");
+        let name = stem.to_uppercase().replace('-', "_");
+        writeln!(constants, "/// The compiled `{stem}` component.\npub const {name}: &str = {:?};", path.display().to_string())
+            .expect("write to a string");
+    }
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("components.rs");
+    std::fs::write(out, constants).expect("write components.rs");
+}
