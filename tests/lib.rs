@@ -3,6 +3,8 @@
 
 #![deny(missing_docs)]
 
+pub mod sdk_bridge;
+
 /// Paths of the compiled policy components.
 pub mod components {
     include!(concat!(env!("OUT_DIR"), "/components.rs"));
@@ -41,6 +43,41 @@ pub fn simple_request(now_ms: u64, age_band: &str, surface: &str, count: usize) 
     let value = serde_json::json!({
         "id": "req", "now-ms": now_ms, "utc-offset-minutes": 480, "surface": surface,
         "user": { "id": "u1", "age-band": age_band },
+        "candidates": candidates,
+    });
+    serde_json::from_value(value).expect("a valid request")
+}
+
+/// A realistic request of `count` candidates on `surface` for a minor at
+/// 20:00 on a Wednesday (Beijing): a mix of topics and kinds, some risk tags,
+/// engagement on every item, a few unrecorded pins and some fake engagement,
+/// so that both foundation policies have work to do.
+pub fn mixed_request(count: usize, surface: &str) -> recguard_host::Request {
+    const TOPICS: [&str; 8] = ["science", "music", "finance", "history", "news", "sports", "education", "fan-voting"];
+    const KINDS: [&str; 5] = ["video", "article", "live", "game", "video"];
+    let candidates: Vec<serde_json::Value> = (0..count)
+        .map(|i| {
+            let mut c = serde_json::json!({
+                "id": format!("item-{i:05}"), "author": format!("author-{}", i % 13), "kind": KINDS[i % KINDS.len()],
+                "topics": [TOPICS[i % TOPICS.len()], TOPICS[(i / 3) % 7]],
+                "score": 1000.0 - i as f64, "non-personal-score": ((i * 7919) % 1000) as f64,
+                "engagement": { "views": 10_000 + i, "likes": 500, "comments": 40, "shares": 12,
+                                "low-reputation-share": if i % 17 == 0 { 0.75 } else { 0.08 },
+                                "velocity-per-hour": if i % 23 == 0 { 90_000.0 } else { 300.0 }, "baseline-per-hour": 250.0 },
+            });
+            if i % 11 == 0 {
+                c["risk-tags"] = serde_json::json!(["unsafe-imitation"]);
+            }
+            if i % 29 == 0 {
+                c["operator-actions"] = serde_json::json!([{ "kind": "pin", "operator": "op-3" }]);
+            }
+            c
+        })
+        .collect();
+    let value = serde_json::json!({
+        "id": "bench", "now-ms": 1_795_608_000_000u64, "utc-offset-minutes": 480, "surface": surface,
+        "user": { "id": "u1", "age-band": "from12to16", "identity-verified": true, "minors-mode": true,
+                  "usage": { "minutes-today": 20, "continuous-minutes": 31 } },
         "candidates": candidates,
     });
     serde_json::from_value(value).expect("a valid request")

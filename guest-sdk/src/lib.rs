@@ -66,6 +66,23 @@ pub use decision::{Decision, Finding};
 pub use log::{debug, info, warn};
 pub use policy::Policy;
 
+/// The WIT name of a surface.
+pub fn surface_name(surface: Surface) -> &'static str {
+    match surface {
+        Surface::Feed => "feed",
+        Surface::HotList => "hot-list",
+        Surface::HotSearch => "hot-search",
+        Surface::Search => "search",
+        Surface::Push => "push",
+        Surface::PopUp => "pop-up",
+        Surface::HomeFirstScreen => "home-first-screen",
+        Surface::CuratedPicks => "curated-picks",
+        Surface::Dispatch => "dispatch",
+        Surface::Other => "other",
+    }
+}
+
+
 pub use bindings::recguard::policy::types::{
     AgeBand, Attribute, Candidate, Citation, DeliveryTerms, Engagement, ExemptionScope,
     FeedbackTarget, GuardianExemption, ItemKind, NotInterested, OperatorAction,

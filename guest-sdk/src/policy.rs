@@ -96,6 +96,9 @@ macro_rules! export_policy {
                 }
             }
 
+            // Natively (unit tests, benchmarks) several policies may link into one
+            // binary; only a wasm build exports the world's symbols.
+            #[cfg(target_arch = "wasm32")]
             $crate::bindings::export!(RecguardExport with_types_in $crate::bindings);
         };
     };

@@ -58,11 +58,11 @@ wit_enum! {
         /// Younger than 8.
         Under8 = "under8",
         /// 8 to 11 years.
-        From8To12 = "from8to12",
+        From8to12 = "from8to12",
         /// 12 to 15 years.
-        From12To16 = "from12to16",
+        From12to16 = "from12to16",
         /// 16 and 17 years.
-        From16To18 = "from16to18",
+        From16to18 = "from16to18",
         /// An adult who is not elderly.
         Adult = "adult",
         /// An elderly user (60 and over).

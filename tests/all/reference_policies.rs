@@ -69,3 +69,60 @@ fn settings_change_the_rules_without_new_code() {
     let outcome = chain.evaluate(request(&fixture("minor-at-23h.json"))).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
 }
+
+/// Actions as (candidate, action, finding code), comparable across host and SDK types.
+fn host_actions(decision: &recguard_host::Decision) -> Vec<(String, String, String)> {
+    decision
+        .actions
+        .iter()
+        .map(|a| {
+            let action = match &a.action {
+                recguard_host::Action::Drop => "drop".to_string(),
+                recguard_host::Action::Label(l) => format!("label {l}"),
+                recguard_host::Action::MoveBy(n) => format!("move {n}"),
+                recguard_host::Action::Reprice(p) => format!("reprice {p}"),
+            };
+            (a.candidate_id.clone(), action, decision.findings[a.finding as usize].code.clone())
+        })
+        .collect()
+}
+
+fn native_actions(decision: recguard_sdk::Decision) -> Vec<(String, String, String)> {
+    let wit = decision.into_wit();
+    wit.actions
+        .iter()
+        .map(|a| {
+            let action = match &a.action {
+                recguard_sdk::wit::Action::Drop => "drop".to_string(),
+                recguard_sdk::wit::Action::Label(l) => format!("label {l}"),
+                recguard_sdk::wit::Action::MoveBy(n) => format!("move {n}"),
+                recguard_sdk::wit::Action::Reprice(p) => format!("reprice {p}"),
+            };
+            (a.candidate_id.clone(), action, wit.findings[a.finding as usize].code.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn the_compiled_components_decide_exactly_as_the_native_logic() {
+    use recguard_sdk::Policy;
+    use recguard_tests::sdk_bridge::ToSdk;
+    let runtime = crate::helpers::runtime();
+    let limits = recguard_host::Limits::default();
+    for surface in ["feed", "hot-list"] {
+        let request = recguard_tests::mixed_request(300, surface);
+        let native_request = request.to_sdk();
+
+        let minors = crate::helpers::load(components::MINORS);
+        let wasm = minors.evaluate(runtime, &request, "{}", &limits).result.unwrap();
+        let native = minors::Minors::evaluate(&native_request, &minors::Settings::default());
+        let native = native_actions(native);
+        assert!(!native.is_empty());
+        assert_eq!(host_actions(&wasm), native, "minors on {surface}");
+
+        let hot = crate::helpers::load(components::HOT_LIST_INTEGRITY);
+        let wasm = hot.evaluate(runtime, &request, "{}", &limits).result.unwrap();
+        let native = hot_list_integrity::HotListIntegrity::evaluate(&native_request, &Default::default());
+        assert_eq!(host_actions(&wasm), native_actions(native), "hot-list-integrity on {surface}");
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test: the native unit tests of the SDK and the policies, the host's
+# tests, the integration tests (real compiled components through the host and
+# the CLI, including every policy's test vectors). Installs what the wasm build
+# needs on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo xtask build-policies
+cargo test --workspace
