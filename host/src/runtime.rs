@@ -8,13 +8,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{Linker, LinkerInstance};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter};
 
 use crate::decision::LogLevel;
 use crate::error::LoadError;
 
 /// How often the epoch advances; deadlines are enforced at this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Bytes at the start of each pooled memory and table reset in place between instances.
+const KEEP_RESIDENT_BYTES: usize = 4 << 20;
+/// Slots decommitted together, to share the cost of one TLB flush.
+const DECOMMIT_BATCH: usize = 8;
 
 /// The interface name of the host's import, as a component sees it.
 pub const HOST_INTERFACE: &str = "recguard:policy/host@0.1.0";
@@ -108,7 +113,18 @@ impl Runtime {
             .total_core_instances(slots.saturating_mul(4))
             .total_memories(slots.saturating_mul(2))
             .total_tables(slots.saturating_mul(4))
-            .max_memory_size((options.max_memory_mib as usize).saturating_mul(1024 * 1024));
+            .max_memory_size((options.max_memory_mib as usize).saturating_mul(1024 * 1024))
+            .decommit_batch_size(DECOMMIT_BATCH);
+        if kernel_has_pagemap_scan() {
+            // Reset a reused slot by rewriting only the pages the last instance
+            // dirtied, instead of madvise, whose TLB shootdowns dominated the
+            // per-request cost (25 µs → 16 µs for the no-op policy). Without
+            // PAGEMAP_SCAN, keeping pages resident would memset them all, which
+            // is slower than madvise, so the default is kept there.
+            pool.pagemap_scan(Enabled::Yes)
+                .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+                .table_keep_resident(KEEP_RESIDENT_BYTES);
+        }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
 
@@ -161,6 +177,16 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// Whether the running kernel has the PAGEMAP_SCAN ioctl (Linux 6.7 and later).
+fn kernel_has_pagemap_scan() -> bool {
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else { return false };
+    let mut numbers = release.trim().split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u32>().ok());
+    matches!((numbers.next(), numbers.next()), (Some(major), Some(minor)) if (major, minor) >= (6, 7))
 }
 
 /// The most log lines one evaluation keeps, and the longest line.

@@ -15,6 +15,8 @@ use anyhow::{bail, Context, Result};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "policy";
+/// Initial linear memory of a policy (a multiple of the 64 KiB wasm page).
+const INITIAL_MEMORY_BYTES: usize = 16 << 20;
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
@@ -144,6 +146,11 @@ fn compile_core_modules(root: &Path, toolchain: &Toolchain, policies: &[&Policy]
     command
         .current_dir(root)
         .env("CARGO_TARGET_DIR", root.join("target/wasm"))
+        // Start with enough memory for a typical request, so that an instance
+        // rarely grows its memory: a pooled slot that keeps its size is reused
+        // without changing page protections (which costs a TLB flush on every
+        // core). Untouched pages cost nothing.
+        .env("RUSTFLAGS", format!("-C link-arg=--initial-memory={INITIAL_MEMORY_BYTES}"))
         .args(["build", "--quiet", "--profile", PROFILE, "--target", TARGET]);
     if let Toolchain::Debian = toolchain {
         command.args(["-Zbuild-std=std,panic_abort"]);
