@@ -45,6 +45,22 @@ fn eval_prints_the_outcome_of_each_example_request() {
 }
 
 #[test]
+fn a_failing_vector_fails_the_run_and_says_where() {
+    let dir = std::env::temp_dir().join(format!("recguard-vector-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("vectors")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"minors\"\n").unwrap();
+    let vector = std::fs::read_to_string(workspace_root().join("policies/minors/vectors/01-curfew-blocks-at-23h.json")).unwrap();
+    std::fs::write(dir.join("vectors/wrong.json"), vector.replace("\"block\"", "\"serve\"")).unwrap();
+    let component = workspace_root().join("target/policies/minors.wasm");
+    let output = recguard(&["test", dir.to_str().unwrap(), "--component", component.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("at $.verdict.kind: expected \"serve\", got \"block\""), "{text}");
+    assert!(text.ends_with("0 passed, 1 failed\n"), "{text}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn inspect_prints_the_descriptor_and_the_wit() {
     let output = recguard(&["inspect", "target/policies/minors.wasm"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -72,9 +88,18 @@ fn errors_are_one_clear_message_and_exit_code_2() {
 }
 
 #[test]
-fn test_runs_a_policys_vectors_against_its_component() {
-    let output = recguard(&["test", "policies/minors", "policies/hot-list-integrity"]);
+fn test_runs_every_reference_policys_vectors_against_its_component() {
+    let mut dirs: Vec<String> = std::fs::read_dir(workspace_root().join("policies"))
+        .unwrap()
+        .map(|e| format!("policies/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 12, "{dirs:?}");
+    let mut args = vec!["test"];
+    args.extend(dirs.iter().map(String::as_str));
+    let output = recguard(&args);
     let text = stdout(&output);
     assert!(output.status.success(), "{text}\n{}", stderr(&output));
     assert!(text.lines().last().unwrap().ends_with("passed, 0 failed"), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
 }

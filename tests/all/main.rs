@@ -9,3 +9,4 @@ mod loading;
 mod merge;
 mod reference_policies;
 mod requests;
+mod suite;
