@@ -38,6 +38,8 @@
 // The generated bindings name this crate by its path, also from inside it.
 extern crate self as recguard_sdk;
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
 mod article;
 mod decision;
 mod log;
@@ -60,6 +62,10 @@ pub mod bindings {
         additional_derives: [PartialEq],
     });
 }
+
+#[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
+#[global_allocator]
+static ALLOCATOR: alloc::BumpAllocator = alloc::BumpAllocator::new();
 
 pub use article::Article;
 pub use decision::{Decision, Finding};

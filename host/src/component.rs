@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, Trap};
 
@@ -170,7 +170,15 @@ impl PolicyComponent {
         settings: &str,
     ) -> wasmtime::Result<Result<Decision, String>> {
         let instance = self.inner.pre.instantiate(&mut *store)?;
-        let func = instance.get_typed_func::<EvaluateParams<'_>, EvaluateResults>(&mut *store, &self.inner.evaluate)?;
+        let func = instance
+            .get_func(&mut *store, &self.inner.evaluate)
+            .ok_or_else(|| wasmtime::Error::msg("the component has no `evaluate` export"))?;
+        // SAFETY: `load_bytes` type-checked this export of this component
+        // against exactly these parameter and result types (`get_typed_func`);
+        // every instance comes from the same `InstancePre`, so the check holds
+        // and need not be repeated on every request.
+        #[allow(unsafe_code)]
+        let func = unsafe { TypedFunc::<EvaluateParams<'_>, EvaluateResults>::new_unchecked(func) };
         Ok(func.call(&mut *store, (request, settings))?.0)
     }
 

@@ -90,13 +90,15 @@ impl Working {
     /// Applies a checked decision and returns its effects.
     pub fn apply(&mut self, policy: &str, issuer: Issuer, decision: &Decision) -> Vec<Effect> {
         let code = |finding: u32| decision.findings[finding as usize].code.clone();
-        let mut effects = Vec::new();
-        let index = self.index_owned();
+        let mut effects = Vec::with_capacity(decision.actions.len());
+        let positions: Vec<usize> = {
+            let index = self.index();
+            decision.actions.iter().map(|a| index[a.candidate_id.as_str()]).collect()
+        };
         let mut dropped = vec![false; self.request.candidates.len()];
         let mut moves = Vec::new();
 
-        for action in &decision.actions {
-            let i = index[action.candidate_id.as_str()];
+        for (action, &i) in decision.actions.iter().zip(&positions) {
             let candidate = &mut self.request.candidates[i];
             let mut result = EffectResult::Applied;
             let change = match &action.action {
@@ -218,10 +220,6 @@ impl Working {
 
     fn index(&self) -> HashMap<&str, usize> {
         self.request.candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect()
-    }
-
-    fn index_owned(&self) -> HashMap<String, usize> {
-        self.request.candidates.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect()
     }
 
     fn move_by(&mut self, id: &str, places: i32) {
