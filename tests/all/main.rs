@@ -1,7 +1,6 @@
 //! recguard's integration tests: one binary, one module per topic. Every test
 //! runs real compiled components (built by `tests/build.rs`) through the host.
 
-mod cli;
 mod concurrency;
 mod helpers;
 mod limits;

@@ -1,20 +1,16 @@
-//! The `recguard` command line, run as a user would.
+//! The `recguard` command line, run as a user would. (These tests live with
+//! the binary's package so that cargo builds the binary for them; the rest of
+//! the integration tests are in `tests/all`.)
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use recguard_tests::workspace_root;
 
-/// The `recguard` binary cargo built next to this test binary.
+/// Runs the `recguard` binary from the workspace root.
 fn recguard(args: &[&str]) -> Output {
-    let mut path: PathBuf = std::env::current_exe().unwrap();
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    let binary = path.join("recguard");
-    assert!(binary.is_file(), "build the CLI first (cargo test --workspace does): {}", binary.display());
-    Command::new(binary).args(args).current_dir(workspace_root()).output().unwrap()
+    // Building the tests crate (a dev-dependency) builds every policy component.
+    let _ = recguard_tests::components::MINORS;
+    Command::new(env!("CARGO_BIN_EXE_recguard")).args(args).current_dir(workspace_root()).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
