@@ -142,6 +142,7 @@ struct Link {
     name: String,
     options: PolicyOptions,
     settings_json: String,
+    settings_digest: String,
 }
 
 /// Policies run in order on each request. `Send + Sync`: share one chain
@@ -174,7 +175,8 @@ impl ChainBuilder {
         }
         let settings_json = options.settings.to_string();
         component.validate_settings(&self.chain.runtime, &settings_json)?;
-        self.chain.links.push(Link { component, name, options, settings_json });
+        let settings_digest = crate::component::sha256_hex(settings_json.as_bytes());
+        self.chain.links.push(Link { component, name, options, settings_json, settings_digest });
         Ok(self)
     }
 
@@ -224,6 +226,7 @@ impl Chain {
                 policy: link.name.clone(),
                 version: link.component.descriptor().version.clone(),
                 digest: link.component.digest().to_string(),
+                settings_digest: link.settings_digest.clone(),
                 issuer: link.options.issuer,
                 mode: link.options.mode,
                 status: Status::Applied,

@@ -98,7 +98,7 @@ impl PolicyComponent {
             .call(&mut store, ())
             .map_err(|e| LoadError::Describe { origin: origin.clone(), message: format!("{e:#}") })?;
 
-        let digest = format!("sha256:{:x}", Sha256::digest(bytes));
+        let digest = sha256_hex(bytes);
         Ok(PolicyComponent {
             inner: Arc::new(Inner { origin, digest, descriptor, pre, describe, validate, evaluate }),
         })
@@ -189,6 +189,11 @@ impl PolicyComponent {
         let func = instance.get_typed_func::<(), (Descriptor,)>(&mut store, &self.inner.describe)?;
         Ok(func.call(&mut store, ())?.0)
     }
+}
+
+/// `sha256:<hex>` of some bytes, as the audit record writes digests.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 fn new_store(runtime: &Runtime, limits: &Limits) -> Store<StoreState> {

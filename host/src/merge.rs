@@ -80,16 +80,22 @@ impl Working {
 
     /// Effects the decision would have, without applying them (monitor mode).
     pub fn preview(&self, decision: &Decision) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        for_each_effect(decision, |candidate, change, code| {
-            effects.push(Effect { candidate, change, code, result: EffectResult::WouldApply });
-        });
+        let mut effects: Vec<Effect> = decision
+            .actions
+            .iter()
+            .map(|a| Effect {
+                candidate: Some(a.candidate_id.clone()),
+                change: action_change(&a.action),
+                code: finding_code(decision, a.finding),
+                result: EffectResult::WouldApply,
+            })
+            .collect();
+        effects.extend(request_effects(decision, EffectResult::WouldApply));
         effects
     }
 
     /// Applies a checked decision and returns its effects.
     pub fn apply(&mut self, policy: &str, issuer: Issuer, decision: &Decision) -> Vec<Effect> {
-        let code = |finding: u32| decision.findings[finding as usize].code.clone();
         let mut effects = Vec::with_capacity(decision.actions.len());
         let positions: Vec<usize> = {
             let index = self.index();
@@ -101,16 +107,12 @@ impl Working {
         for (action, &i) in decision.actions.iter().zip(&positions) {
             let candidate = &mut self.request.candidates[i];
             let mut result = EffectResult::Applied;
-            let change = match &action.action {
-                Action::Drop => {
-                    dropped[i] = true;
-                    Change::Drop
-                }
+            match &action.action {
+                Action::Drop => dropped[i] = true,
                 Action::Label(label) => {
                     if !candidate.labels.contains(label) {
                         candidate.labels.push(label.clone());
                     }
-                    Change::Label { label: label.clone() }
                 }
                 Action::Reprice(fen) => {
                     if issuer == Issuer::Provider && self.protected_price.contains(&candidate.id) {
@@ -121,7 +123,6 @@ impl Working {
                             self.protected_price.insert(candidate.id.clone());
                         }
                     }
-                    Change::Reprice { fen: *fen }
                 }
                 Action::MoveBy(places) => {
                     if issuer == Issuer::Provider && self.protected_position.contains(&candidate.id) {
@@ -129,10 +130,14 @@ impl Working {
                     } else {
                         moves.push((candidate.id.clone(), *places));
                     }
-                    Change::MoveBy { places: *places }
                 }
-            };
-            effects.push(Effect { candidate: Some(action.candidate_id.clone()), change, code: code(action.finding), result });
+            }
+            effects.push(Effect {
+                candidate: Some(action.candidate_id.clone()),
+                change: action_change(&action.action),
+                code: finding_code(decision, action.finding),
+                result,
+            });
         }
 
         if dropped.iter().any(|d| *d) {
@@ -147,12 +152,6 @@ impl Working {
         }
         if let Some(rerank) = &decision.rerank {
             self.rerank(&rerank.order, issuer);
-            effects.push(Effect {
-                candidate: None,
-                change: Change::Rerank { order: rerank.order.clone() },
-                code: code(rerank.finding),
-                result: EffectResult::Applied,
-            });
         }
 
         for notice in &decision.notices {
@@ -161,27 +160,15 @@ impl Working {
                     text: notice.text.clone(),
                     link: notice.link.clone(),
                     policy: policy.to_string(),
-                    code: code(notice.finding),
+                    code: finding_code(decision, notice.finding),
                 });
             }
-            effects.push(Effect {
-                candidate: None,
-                change: Change::Notice { text: notice.text.clone() },
-                code: code(notice.finding),
-                result: EffectResult::Applied,
-            });
         }
         for aside in &decision.tags_set_aside {
             self.request.user.tags.retain(|t| t.name != aside.tag);
             if !self.tags_set_aside.contains(&aside.tag) {
                 self.tags_set_aside.push(aside.tag.clone());
             }
-            effects.push(Effect {
-                candidate: None,
-                change: Change::SetAsideTag { tag: aside.tag.clone() },
-                code: code(aside.finding),
-                result: EffectResult::Applied,
-            });
         }
         if let Some(block) = &decision.block {
             let finding = &decision.findings[block.finding as usize];
@@ -192,13 +179,8 @@ impl Working {
                 code: finding.code.clone(),
                 article: finding.citation.to_string(),
             };
-            effects.push(Effect {
-                candidate: None,
-                change: Change::Block { reason: block.reason.clone() },
-                code: finding.code.clone(),
-                result: EffectResult::Applied,
-            });
         }
+        effects.extend(request_effects(decision, EffectResult::Applied));
         effects
     }
 
@@ -254,28 +236,35 @@ fn refused(reason: &str) -> EffectResult {
     EffectResult::Refused { reason: reason.to_string() }
 }
 
-/// Calls `f` with each effect of a decision: (candidate, change, finding code).
-fn for_each_effect(decision: &Decision, mut f: impl FnMut(Option<String>, Change, String)) {
-    let code = |finding: u32| decision.findings[finding as usize].code.clone();
-    for action in &decision.actions {
-        let change = match &action.action {
-            Action::Drop => Change::Drop,
-            Action::Label(label) => Change::Label { label: label.clone() },
-            Action::MoveBy(places) => Change::MoveBy { places: *places },
-            Action::Reprice(fen) => Change::Reprice { fen: *fen },
-        };
-        f(Some(action.candidate_id.clone()), change, code(action.finding));
+fn finding_code(decision: &Decision, finding: u32) -> String {
+    decision.findings[finding as usize].code.clone()
+}
+
+fn action_change(action: &Action) -> Change {
+    match action {
+        Action::Drop => Change::Drop,
+        Action::Label(label) => Change::Label { label: label.clone() },
+        Action::MoveBy(places) => Change::MoveBy { places: *places },
+        Action::Reprice(fen) => Change::Reprice { fen: *fen },
     }
+}
+
+/// The effects of a decision on the request as a whole (never refused), in the
+/// order they apply: rerank, notices, tags set aside, block.
+fn request_effects(decision: &Decision, result: EffectResult) -> Vec<Effect> {
+    let effect = |change, finding| Effect { candidate: None, change, code: finding_code(decision, finding), result: result.clone() };
+    let mut effects = Vec::new();
     if let Some(rerank) = &decision.rerank {
-        f(None, Change::Rerank { order: rerank.order.clone() }, code(rerank.finding));
+        effects.push(effect(Change::Rerank { order: rerank.order.clone() }, rerank.finding));
     }
     for notice in &decision.notices {
-        f(None, Change::Notice { text: notice.text.clone() }, code(notice.finding));
+        effects.push(effect(Change::Notice { text: notice.text.clone() }, notice.finding));
     }
     for aside in &decision.tags_set_aside {
-        f(None, Change::SetAsideTag { tag: aside.tag.clone() }, code(aside.finding));
+        effects.push(effect(Change::SetAsideTag { tag: aside.tag.clone() }, aside.finding));
     }
     if let Some(block) = &decision.block {
-        f(None, Change::Block { reason: block.reason.clone() }, code(block.finding));
+        effects.push(effect(Change::Block { reason: block.reason.clone() }, block.finding));
     }
+    effects
 }

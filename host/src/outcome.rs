@@ -86,6 +86,8 @@ pub struct PolicyTrace {
     pub version: String,
     /// SHA-256 of the component, so a replay can use the very same code.
     pub digest: String,
+    /// SHA-256 of the settings (as JSON) the policy ran with, to replay with the same.
+    pub settings_digest: String,
     /// Who issued the policy.
     pub issuer: Issuer,
     /// Enforce or monitor.
