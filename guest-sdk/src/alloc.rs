@@ -39,8 +39,8 @@ impl BumpAllocator {
         extern "C" {
             static __heap_base: u8;
         }
-        // SAFETY: `__heap_base` is defined by the linker; only its address is used.
-        let base = unsafe { core::ptr::addr_of!(__heap_base) as usize };
+        // `__heap_base` is defined by the linker; only its address is used.
+        let base = core::ptr::addr_of!(__heap_base) as usize;
         self.next.set(base);
         self.end.set(wasm32::memory_size(0) * PAGE);
     }

@@ -55,6 +55,8 @@ pub struct Decision {
     inner: wit::Decision,
 }
 
+// The generated type cannot carry a derive; this is the empty decision.
+#[allow(clippy::derivable_impls)]
 impl Default for wit::Decision {
     fn default() -> Self {
         wit::Decision {

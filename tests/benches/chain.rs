@@ -6,6 +6,9 @@
 //! - `noop`: a policy that decides nothing (instantiate + call + merge);
 //! - `minors+hot-list/N`: both foundation policies on N candidates.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

@@ -99,10 +99,10 @@ impl Settings {
         if !(0.0..=1.0).contains(&self.max_low_reputation_share) {
             return Err("max-low-reputation-share is a share: between 0 and 1".into());
         }
-        if !(self.max_velocity_ratio >= 1.0) {
+        if self.max_velocity_ratio.is_nan() || self.max_velocity_ratio < 1.0 {
             return Err("max-velocity-ratio must be at least 1".into());
         }
-        if !(self.min_baseline_per_hour > 0.0) {
+        if self.min_baseline_per_hour.is_nan() || self.min_baseline_per_hour <= 0.0 {
             return Err("min-baseline-per-hour must be above 0".into());
         }
         Ok(())

@@ -234,7 +234,7 @@ fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Clock) -> b
 }
 
 fn yuan(fen: u64) -> String {
-    if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, fen % 100) }
+    if fen.is_multiple_of(100) { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, fen % 100) }
 }
 
 export_policy!(Minors);

@@ -137,8 +137,7 @@ fn top_ups_within_the_band_caps() {
 
 #[test]
 fn settings_are_checked() {
-    let mut settings = Settings::default();
-    settings.curfew_start = "25:00".into();
+    let settings = Settings { curfew_start: "25:00".into(), ..Settings::default() };
     assert!(Minors::validate(&settings).unwrap_err().contains("curfew-start"));
     let mut settings = Settings::default();
     settings.game_holidays.push("1 October".into());

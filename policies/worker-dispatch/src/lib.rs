@@ -44,7 +44,7 @@ impl Policy for WorkerDispatch {
     const READS: &'static [&'static str] = &["surface", "now-ms", "user.usage.continuous-minutes", "user.usage.minutes-today", "candidates.delivery"];
 
     fn validate(settings: &Settings) -> Result<(), String> {
-        if !(settings.min_promise_ratio > 0.0) {
+        if settings.min_promise_ratio.is_nan() || settings.min_promise_ratio <= 0.0 {
             return Err("min-promise-ratio must be above 0".into());
         }
         Ok(())
