@@ -54,7 +54,7 @@ impl PolicyComponent {
     /// Loads and compiles a component from a file.
     pub fn load_file(runtime: &Runtime, path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_path_buf(), error })?;
         Self::load_bytes(runtime, &bytes, &path.display().to_string())
     }
 

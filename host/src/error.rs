@@ -12,12 +12,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read policy {path}: {source}")]
+    #[error("cannot read policy {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The bytes are not WebAssembly at all.
     #[error("{origin} is not a WebAssembly file (no \\0asm header); build policies with `cargo xtask build-policies`")]
@@ -83,12 +83,12 @@ pub enum LoadError {
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML for a chain configuration.
     #[error("config {path} is not a valid chain configuration: {message}")]
@@ -102,7 +102,7 @@ pub enum ConfigError {
     #[error("config {0} names no policy; add a [[policy]] table with a path")]
     Empty(PathBuf),
     /// A policy in the configuration could not be loaded.
-    #[error("policy #{index} ({path}) in the config: {source}")]
+    #[error("policy #{index} ({path}) in the config")]
     Policy {
         /// Position in the chain, from 1.
         index: usize,

@@ -445,8 +445,13 @@ pub struct Request {
 #[non_exhaustive]
 pub enum RequestError {
     /// The JSON does not describe a request; the message names the field and position.
-    #[error("the request is not valid JSON for recguard's request format: {0}")]
-    Json(#[from] serde_json::Error),
+    #[error("the request is not valid JSON for recguard's request format: {}", describe_json_error(path, error))]
+    Json {
+        /// Where in the request, e.g. `candidates[3].kind` (empty at the top level).
+        path: String,
+        /// What is wrong there.
+        error: serde_json::Error,
+    },
     /// Two candidates share an id, so actions on them would be ambiguous.
     #[error("candidate id '{0}' appears more than once; ids must be unique within a request")]
     DuplicateCandidate(String),
@@ -455,10 +460,29 @@ pub enum RequestError {
     UtcOffset(i32),
 }
 
+impl From<serde_json::Error> for RequestError {
+    fn from(error: serde_json::Error) -> Self {
+        RequestError::Json { path: String::new(), error }
+    }
+}
+
+fn describe_json_error(path: &str, error: &serde_json::Error) -> String {
+    if path.is_empty() || path == "." {
+        error.to_string()
+    } else {
+        format!("at `{path}`: {error}")
+    }
+}
+
 impl Request {
     /// Parses a request from JSON and checks it (see [`Request::check`]).
     pub fn from_json(text: &str) -> Result<Self, RequestError> {
-        let request: Request = serde_json::from_str(text)?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let request: Request = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| RequestError::Json {
+            path: e.path().to_string(),
+            error: e.into_inner(),
+        })?;
+        deserializer.end()?;
         request.check()?;
         Ok(request)
     }

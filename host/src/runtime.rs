@@ -29,7 +29,7 @@ pub const TYPES_INTERFACE: &str = "recguard:policy/types@0.1.0";
 /// Per-evaluation limits on a policy. A policy that exceeds one is stopped;
 /// the host carries on and the outcome says which limit was hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Limits {
     /// Wall-clock deadline for one evaluation (instantiate and call), in milliseconds.
     pub deadline_ms: u64,

@@ -8,8 +8,17 @@ use crate::helpers::chain;
 #[test]
 fn malformed_json_names_the_problem_and_position() {
     let error = Request::from_json("{\"id\": \"r1\", \"now-ms\": }").unwrap_err();
-    assert!(matches!(error, RequestError::Json(_)));
+    assert!(matches!(error, RequestError::Json { .. }));
     assert!(error.to_string().contains("line 1"), "{error}");
+}
+
+#[test]
+fn a_wrong_value_deep_in_the_request_names_its_path() {
+    let mut request = serde_json::to_value(simple_request(0, "adult", "feed", 3)).unwrap();
+    request["candidates"][2]["kind"] = "podcast".into();
+    let error = Request::from_json(&request.to_string()).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("at `candidates[2].kind`: unknown variant `podcast`"), "{message}");
 }
 
 #[test]

@@ -83,7 +83,7 @@ fn run_vector(runtime: &Runtime, component: &PolicyComponent, vector: &Vector) -
         options = options.settings(settings.clone());
     }
     let chain = Chain::builder(runtime).policy(component.clone(), options)?.build();
-    let request: Request = serde_json::from_value(vector.request.clone()).context("the vector's request")?;
+    let request = Request::from_json(&vector.request.to_string()).context("the vector's request")?;
     let outcome = serde_json::to_value(chain.evaluate(request)?)?;
     matches(&vector.expect, &outcome, "$")
 }
