@@ -17,7 +17,7 @@ use crate::error::LoadError;
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Bytes at the start of each pooled memory and table reset in place between instances.
-const KEEP_RESIDENT_BYTES: usize = 4 << 20;
+const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// Slots decommitted together, to share the cost of one TLB flush.
 const DECOMMIT_BATCH: usize = 8;
 

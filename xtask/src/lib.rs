@@ -15,8 +15,9 @@ use anyhow::{bail, Context, Result};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const PROFILE: &str = "policy";
-/// Initial linear memory of a policy (a multiple of the 64 KiB wasm page).
-const INITIAL_MEMORY_BYTES: usize = 16 << 20;
+/// Initial linear memory of a policy (a multiple of the 64 KiB wasm page): the
+/// 1 MiB stack, static data, and about 900 KiB of heap before the first growth.
+const INITIAL_MEMORY_BYTES: usize = 2 << 20;
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
