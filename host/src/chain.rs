@@ -248,15 +248,15 @@ impl Chain {
             );
             entry.elapsed_us = evaluation.elapsed.as_micros() as u64;
             entry.logs = evaluation.logs;
-            let decision = evaluation.result.and_then(|decision| {
+            let checked = evaluation.result.and_then(|decision| {
                 working
-                    .check(&decision)
-                    .map(|()| decision)
+                    .check(decision)
                     .map_err(|message| Failure { kind: crate::outcome::FailureKind::InvalidDecision, message })
             });
-            match decision {
-                Ok(decision) => {
-                    entry.findings = decision
+            match checked {
+                Ok(checked) => {
+                    entry.findings = checked
+                        .decision
                         .findings
                         .iter()
                         .map(|f| TracedFinding {
@@ -267,10 +267,10 @@ impl Chain {
                         .collect();
                     match link.options.mode {
                         Mode::Enforce => {
-                            entry.effects = working.apply(&link.name, link.options.issuer, &decision);
+                            entry.effects = working.apply(&link.name, link.options.issuer, &checked);
                         }
                         Mode::Monitor => {
-                            entry.effects = working.preview(&decision);
+                            entry.effects = working.preview(&checked.decision);
                             entry.status = Status::Monitored;
                         }
                     }

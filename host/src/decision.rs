@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{ComponentType, Lift, Lower};
 
-use crate::request::wit_enum;
+use crate::vocabulary::wit_enum;
 
 /// An article cited by a finding: `D16 / F18` is draft 16, final 18.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]

@@ -29,6 +29,7 @@ pub mod merge;
 mod outcome;
 mod request;
 mod runtime;
+mod vocabulary;
 
 pub use chain::{Chain, ChainBuilder, FailClosed, FailClosedResponse, Issuer, Mode, OnError, PolicyOptions};
 pub use component::{Evaluation, PolicyComponent};

@@ -27,6 +27,14 @@ use crate::decision::{Action, Decision};
 use crate::outcome::{Change, Effect, EffectResult, ServedNotice, Verdict};
 use crate::request::Request;
 
+/// A decision checked against the request it will change.
+pub(crate) struct Checked {
+    /// The decision.
+    pub decision: Decision,
+    /// For each action, the list position of its candidate.
+    positions: Vec<usize>,
+}
+
 /// The request as the chain has changed it so far.
 pub(crate) struct Working {
     pub request: Request,
@@ -52,10 +60,11 @@ impl Working {
         }
     }
 
-    /// Checks a decision against the current request.
-    pub fn check(&self, decision: &Decision) -> Result<(), String> {
-        decision.check_finding_indices()?;
+    /// Checks a decision against the current request (its finding indices
+    /// were checked when the policy returned it).
+    pub fn check(&self, decision: Decision) -> Result<Checked, String> {
         let index = self.index();
+        let mut positions = Vec::with_capacity(decision.actions.len());
         for action in &decision.actions {
             let Some(&i) = index.get(action.candidate_id.as_str()) else {
                 return Err(format!("an action names candidate '{}', which is not in the list", action.candidate_id));
@@ -63,6 +72,7 @@ impl Working {
             if matches!(action.action, Action::Reprice(_)) && self.request.candidates[i].price.is_none() {
                 return Err(format!("reprice of candidate '{}', which has no price quote", action.candidate_id));
             }
+            positions.push(i);
         }
         if let Some(rerank) = &decision.rerank {
             let mut seen = HashSet::new();
@@ -75,7 +85,7 @@ impl Working {
                 }
             }
         }
-        Ok(())
+        Ok(Checked { decision, positions })
     }
 
     /// Effects the decision would have, without applying them (monitor mode).
@@ -95,16 +105,13 @@ impl Working {
     }
 
     /// Applies a checked decision and returns its effects.
-    pub fn apply(&mut self, policy: &str, issuer: Issuer, decision: &Decision) -> Vec<Effect> {
+    pub fn apply(&mut self, policy: &str, issuer: Issuer, checked: &Checked) -> Vec<Effect> {
+        let Checked { decision, positions } = checked;
         let mut effects = Vec::with_capacity(decision.actions.len());
-        let positions: Vec<usize> = {
-            let index = self.index();
-            decision.actions.iter().map(|a| index[a.candidate_id.as_str()]).collect()
-        };
         let mut dropped = vec![false; self.request.candidates.len()];
         let mut moves = Vec::new();
 
-        for (action, &i) in decision.actions.iter().zip(&positions) {
+        for (action, &i) in decision.actions.iter().zip(positions) {
             let candidate = &mut self.request.candidates[i];
             let mut result = EffectResult::Applied;
             match &action.action {
