@@ -150,6 +150,16 @@ impl Decision {
         self
     }
 
+    /// Shows the finding's own message as a notice (e.g. a rest reminder).
+    pub fn notify(&mut self, finding: &Finding) -> &mut Self {
+        self.notice(&finding.message, None, finding)
+    }
+
+    /// Refuses to serve the request, giving the finding's own message as the reason.
+    pub fn refuse(&mut self, retry_at_ms: Option<u64>, finding: &Finding) -> &mut Self {
+        self.block(&finding.message, retry_at_ms, finding)
+    }
+
     /// Sets a user tag aside for the rest of the chain.
     pub fn set_aside_tag(&mut self, tag: &str, finding: &Finding) -> &mut Self {
         let finding = self.record(finding);

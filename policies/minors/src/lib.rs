@@ -65,7 +65,7 @@ impl Policy for Minors {
             )
             .citing(GUIDELINE);
             let retry = request.now_ms + now.minutes_until(clock.curfew.1) as u64 * 60_000;
-            decision.block(&finding.message.clone(), Some(retry), &finding);
+            decision.refuse(Some(retry), &finding);
             return decision;
         }
 
@@ -78,7 +78,7 @@ impl Policy for Minors {
             )
             .citing(GUIDELINE);
             let retry = request.now_ms + now.minutes_until(0) as u64 * 60_000;
-            decision.block(&finding.message.clone(), Some(retry), &finding);
+            decision.refuse(Some(retry), &finding);
             return decision;
         }
 
@@ -92,7 +92,7 @@ impl Policy for Minors {
                 ),
             )
             .citing(GUIDELINE);
-            decision.notice(&finding.message.clone(), None, &finding);
+            decision.notify(&finding);
         }
 
         for item in &request.candidates {
