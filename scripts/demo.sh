@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/setup.sh
 cargo xtask build-policies
 cargo build --quiet --release -p recguard
 ./target/release/recguard eval --config examples/all-reference-policies.toml $(printf -- '--request %s ' examples/requests/*.json)

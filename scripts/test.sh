@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/setup.sh
 cargo xtask build-policies
 cargo test --workspace

@@ -19,6 +19,8 @@ fn main() {
         writeln!(constants, "/// The compiled `{stem}` component.\npub const {name}: &str = {:?};", path.display().to_string())
             .expect("write to a string");
     }
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("components.rs");
-    std::fs::write(out, constants).expect("write components.rs");
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out_dir.join("components.rs"), constants).expect("write components.rs");
+    let root_constant = format!("/// The workspace root.\nconst WORKSPACE_ROOT: &str = {:?};\n", root.display().to_string());
+    std::fs::write(out_dir.join("workspace.rs"), root_constant).expect("write workspace.rs");
 }

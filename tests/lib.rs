@@ -10,11 +10,13 @@ pub mod components {
     include!(concat!(env!("OUT_DIR"), "/components.rs"));
 }
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The workspace root.
+include!(concat!(env!("OUT_DIR"), "/workspace.rs"));
+
+/// The workspace root (as `xtask::workspace_root` finds it for the build script).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    PathBuf::from(WORKSPACE_ROOT)
 }
 
 /// Reads an example request from `examples/requests/` (the tests use the

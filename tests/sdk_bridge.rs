@@ -71,11 +71,11 @@ records! {
     TopicCount { topic, items }
     Usage { minutes_today, continuous_minutes, items_this_session, session_topics, spent_this_month_fen }
     NotInterested { target, value }
-    User { id, age_band, identity_verified, minors_mode, personalization_off, tags, usage, guardian_exemptions, not_interested }
+    User { id, age_band, identity_verified, minors_mode, personalisation_off, tags, usage, guardian_exemptions, not_interested }
     Provenance { metadata_label, uploader_declared, detector_score, label_stripped }
     Engagement { views, likes, comments, shares, low_reputation_share, velocity_per_hour, baseline_per_hour }
     OperatorAction { kind, operator, reason }
-    PriceQuote { amount_fen, reference_fen, cohort, personalized }
+    PriceQuote { amount_fen, reference_fen, cohort, personalised }
     DeliveryTerms { promised_minutes, safe_baseline_minutes }
     Attribute { key, value }
     Candidate { id, author, kind, topics, risk_tags, labels, synthetic, score, non_personal_score, engagement,

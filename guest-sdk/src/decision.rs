@@ -1,12 +1,14 @@
 //! Building a decision: effects on candidates and on the request, each tied
 //! to the finding (and so the article) that justifies it.
 
+use std::collections::HashMap;
+
 use crate::article::Article;
 use crate::wit;
 
 /// Something a policy found: a stable code, the article, and a message the
-/// user can read and appeal against.
-#[derive(Clone, Debug, PartialEq)]
+/// user can read and appeal against. A notice or a block shows the message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Finding {
     /// Stable code, e.g. `minors.curfew`.
     pub code: String,
@@ -52,6 +54,8 @@ impl Finding {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decision {
     findings: Vec<Finding>,
+    /// Each recorded finding's index, so that recording is linear however many there are.
+    index: HashMap<Finding, u32>,
     inner: wit::Decision,
 }
 
@@ -78,15 +82,14 @@ impl Decision {
 
     /// Records `finding` (once, however often it is cited) and returns its index.
     pub fn record(&mut self, finding: &Finding) -> u32 {
-        let index = match self.findings.iter().position(|known| known == finding) {
-            Some(index) => index,
-            None => {
-                self.findings.push(finding.clone());
-                self.inner.findings.push(finding.to_wit());
-                self.findings.len() - 1
-            }
-        };
-        index as u32
+        if let Some(&index) = self.index.get(finding) {
+            return index;
+        }
+        let index = self.findings.len() as u32;
+        self.index.insert(finding.clone(), index);
+        self.findings.push(finding.clone());
+        self.inner.findings.push(finding.to_wit());
+        index
     }
 
     fn act(&mut self, candidate_id: &str, action: wit::Action, finding: &Finding) -> &mut Self {
@@ -126,38 +129,31 @@ impl Decision {
         self
     }
 
-    /// Shows a notice with the response.
-    pub fn notice(&mut self, text: &str, link: Option<&str>, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    /// Shows the finding's message as a notice with the response, with a
+    /// link for more if given (e.g. a rest reminder, a disclosure).
+    pub fn notice(&mut self, finding: &Finding, link: Option<&str>) -> &mut Self {
+        let index = self.record(finding);
         self.inner.notices.push(wit::Notice {
-            finding,
-            text: text.to_string(),
+            finding: index,
+            text: finding.message.clone(),
             link: link.map(str::to_string),
         });
         self
     }
 
-    /// Refuses to serve the request; the first block a policy sets is kept.
-    pub fn block(&mut self, reason: &str, retry_at_ms: Option<u64>, finding: &Finding) -> &mut Self {
+    /// Refuses to serve the request, giving the finding's message as the
+    /// reason, and when the user may try again if known. The first block a
+    /// policy sets is kept.
+    pub fn block(&mut self, finding: &Finding, retry_at_ms: Option<u64>) -> &mut Self {
         if self.inner.block.is_none() {
-            let finding = self.record(finding);
+            let index = self.record(finding);
             self.inner.block = Some(wit::Block {
-                finding,
-                reason: reason.to_string(),
+                finding: index,
+                reason: finding.message.clone(),
                 retry_at_ms,
             });
         }
         self
-    }
-
-    /// Shows the finding's own message as a notice (e.g. a rest reminder).
-    pub fn notify(&mut self, finding: &Finding) -> &mut Self {
-        self.notice(&finding.message, None, finding)
-    }
-
-    /// Refuses to serve the request, giving the finding's own message as the reason.
-    pub fn refuse(&mut self, retry_at_ms: Option<u64>, finding: &Finding) -> &mut Self {
-        self.block(&finding.message, retry_at_ms, finding)
     }
 
     /// Sets a user tag aside for the rest of the chain.
@@ -260,12 +256,25 @@ mod tests {
     }
 
     #[test]
+    fn recording_many_findings_is_linear() {
+        // Before: every finding was compared with every earlier one (quadratic).
+        let mut decision = Decision::new();
+        let findings: Vec<Finding> =
+            (0..20_000).map(|i| Finding::new("tag.harmful", Article::D10F10, format!("tag {i}"))).collect();
+        for (i, finding) in findings.iter().enumerate() {
+            assert_eq!(decision.record(finding), i as u32);
+        }
+        assert_eq!(decision.record(&findings[7]), 7);
+        assert_eq!(decision.findings().len(), 20_000);
+    }
+
+    #[test]
     fn the_first_block_is_kept() {
         let first = Finding::new("a", Article::D16F18, "first");
         let second = Finding::new("b", Article::D16F18, "second");
         let mut decision = Decision::new();
-        decision.block("one", None, &first).block("two", None, &second);
-        assert_eq!(decision.blocked().unwrap().reason, "one");
+        decision.block(&first, None).block(&second, None);
+        assert_eq!(decision.blocked().unwrap().reason, "first");
         assert_eq!(decision.codes(), ["a"]);
     }
 }

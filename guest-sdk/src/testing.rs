@@ -25,7 +25,7 @@ pub fn request(surface: Surface, age_band: AgeBand, local_time: &str, utc_offset
             age_band,
             identity_verified: true,
             minors_mode: false,
-            personalization_off: false,
+            personalisation_off: false,
             tags: Vec::new(),
             usage: Usage {
                 minutes_today: 0,

@@ -1,201 +1,107 @@
-//! A chain of policies run in order on each request, with per-policy
-//! settings, mode, error policy and limits.
+//! A chain of policies run in order on each request: the builder that checks
+//! each policy's settings and limits once, and the loop that runs them under
+//! the chain's deadline. What happens at each step is in `link.rs`; the merge
+//! rules are in [`merge`](crate::merge).
 
-use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
 
-use crate::component::PolicyComponent;
-use crate::error::LoadError;
+use crate::component::{sha256_hex, PolicyComponent};
+use crate::error::{EvaluateError, SettingsError};
+use crate::link::Link;
 use crate::merge::Working;
-use crate::outcome::{Failure, Outcome, PolicyTrace, ServedItem, Status, TracedFinding, Verdict};
-use crate::request::{Request, RequestError};
-use crate::runtime::{Limits, Runtime};
+use crate::options::{ChainOptions, FailClosed, PolicyOptions, MAX_DEADLINE_MS};
+use crate::outcome::{Failure, FailureKind, Outcome, ServedItem};
+use crate::request::Request;
+use crate::runtime::Runtime;
 
-/// Who issued a policy. A provider's policy cannot undo a regulator's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Issuer {
-    /// A regulator's reference policy, run unchanged.
-    Regulator,
-    /// The provider's own policy.
-    Provider,
-}
-
-/// Whether a policy's decisions change the response.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// Decisions are applied.
-    #[default]
-    Enforce,
-    /// Decisions are recorded in the trace and change nothing.
-    Monitor,
-}
-
-/// What the chain does when a policy fails (a limit, a trap, an error).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnError {
-    /// Apply the chain's fail-closed response (see [`FailClosed`]).
-    #[default]
-    FailClosed,
-    /// Skip the policy and record the failure.
-    FailOpen,
-}
-
-/// The response when a policy fails closed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct FailClosed {
-    /// Block the request, or serve it ordered without personal signals.
-    pub response: FailClosedResponse,
-    /// The reason shown to the user when the request is blocked.
-    pub reason: String,
-}
-
-impl Default for FailClosed {
-    fn default() -> Self {
-        FailClosed {
-            response: FailClosedResponse::Block,
-            reason: "This content is temporarily unavailable. Please try again later.".to_string(),
-        }
-    }
-}
-
-/// The two fail-closed responses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailClosedResponse {
-    /// Serve nothing; show the reason.
-    Block,
-    /// Serve the candidates ordered by their non-personal score; the rest of the chain still runs.
-    NonPersonalised,
-}
-
-/// How one policy takes part in a chain.
-#[derive(Clone, Debug)]
-pub struct PolicyOptions {
-    /// Name in the trace; defaults to the policy's own name.
-    pub name: Option<String>,
-    /// Who issued it.
-    pub issuer: Issuer,
-    /// Enforce or monitor.
-    pub mode: Mode,
-    /// What to do when it fails.
-    pub on_error: OnError,
-    /// Its settings (a JSON object; keys left out take the policy's defaults).
-    pub settings: serde_json::Value,
-    /// Its limits.
-    pub limits: Limits,
-}
-
-impl PolicyOptions {
-    /// A regulator-issued policy, enforced, failing closed, default settings and limits.
-    pub fn regulator() -> Self {
-        PolicyOptions {
-            name: None,
-            issuer: Issuer::Regulator,
-            mode: Mode::Enforce,
-            on_error: OnError::FailClosed,
-            settings: serde_json::Value::Object(Default::default()),
-            limits: Limits::default(),
-        }
-    }
-
-    /// A provider-issued policy, otherwise as [`PolicyOptions::regulator`].
-    pub fn provider() -> Self {
-        PolicyOptions { issuer: Issuer::Provider, ..Self::regulator() }
-    }
-
-    /// With these settings.
-    pub fn settings(mut self, settings: serde_json::Value) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// In this mode.
-    pub fn mode(mut self, mode: Mode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// With this error policy.
-    pub fn on_error(mut self, on_error: OnError) -> Self {
-        self.on_error = on_error;
-        self
-    }
-
-    /// With these limits.
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Under this name in the trace.
-    pub fn named(mut self, name: &str) -> Self {
-        self.name = Some(name.to_string());
-        self
-    }
-}
-
-struct Link {
-    component: PolicyComponent,
-    name: String,
-    options: PolicyOptions,
-    settings_json: String,
-    settings_digest: String,
-}
+/// What the chain allows for host work on top of its policies' deadlines, by default.
+const HOST_ALLOWANCE_MS: u64 = 50;
 
 /// Policies run in order on each request. `Send + Sync`: share one chain
 /// across threads (or `Arc` it into `tokio::task::spawn_blocking`).
+#[derive(Debug)]
 pub struct Chain {
     runtime: Runtime,
     links: Vec<Link>,
     fail_closed: FailClosed,
+    deadline: Duration,
 }
 
 /// Builds a [`Chain`], validating each policy's settings and limits once.
+#[derive(Debug)]
 pub struct ChainBuilder {
-    chain: Chain,
+    runtime: Runtime,
+    links: Vec<Link>,
+    fail_closed: FailClosed,
+    options: ChainOptions,
 }
 
 impl ChainBuilder {
-    /// Appends a policy; its settings are validated by the policy now.
-    pub fn policy(mut self, component: PolicyComponent, options: PolicyOptions) -> Result<Self, LoadError> {
+    /// Appends a policy: its limits are checked against the runtime and the
+    /// component, and its settings are validated by the policy, now.
+    pub fn policy(mut self, component: PolicyComponent, options: PolicyOptions) -> Result<Self, SettingsError> {
         let name = options.name.clone().unwrap_or_else(|| component.descriptor().name.clone());
-        self.chain
-            .runtime
-            .check_limits(&options.limits)
-            .map_err(|message| LoadError::InvalidLimits { policy: name.clone(), message })?;
+        if !component.runtime().same(&self.runtime) {
+            return Err(SettingsError::OtherRuntime { policy: name });
+        }
+        self.runtime.check_limits(&name, &options.limits, component.initial_memory_bytes())?;
         if !options.settings.is_object() {
-            return Err(LoadError::InvalidSettings {
-                policy: name,
-                message: "settings must be a JSON object (a TOML table)".into(),
-                defaults: component.descriptor().default_settings.clone(),
-            });
+            return Err(SettingsError::NotAnObject { policy: name });
         }
         let settings_json = options.settings.to_string();
-        component.validate_settings(&self.chain.runtime, &settings_json)?;
-        let settings_digest = crate::component::sha256_hex(settings_json.as_bytes());
-        self.chain.links.push(Link { component, name, options, settings_json, settings_digest });
+        component.validate_settings(&settings_json, &options.limits).map_err(|error| match error {
+            SettingsError::Rejected { message, .. } => SettingsError::Rejected { policy: name.clone(), message },
+            SettingsError::Failed { failure, .. } => SettingsError::Failed { policy: name.clone(), failure },
+            other => other,
+        })?;
+        let settings_digest = sha256_hex(settings_json.as_bytes());
+        self.links.push(Link { component, name, options, settings_json, settings_digest });
         Ok(self)
     }
 
     /// Sets the fail-closed response (default: block with a generic reason).
     pub fn fail_closed(mut self, fail_closed: FailClosed) -> Self {
-        self.chain.fail_closed = fail_closed;
+        self.fail_closed = fail_closed;
         self
     }
 
-    /// The chain.
-    pub fn build(self) -> Chain {
-        self.chain
+    /// Sets the chain's own options (its deadline).
+    pub fn options(mut self, options: ChainOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The chain. Fails if the chain's deadline is outside 1..=60,000 ms.
+    pub fn build(self) -> Result<Chain, SettingsError> {
+        let deadline_ms = match self.options.deadline_ms {
+            Some(ms) => ms,
+            None => (self.links.iter().map(|l| l.options.limits.deadline_ms).sum::<u64>() + HOST_ALLOWANCE_MS).min(MAX_DEADLINE_MS),
+        };
+        if !(1..=MAX_DEADLINE_MS).contains(&deadline_ms) {
+            return Err(SettingsError::Limits {
+                policy: "(the chain)".into(),
+                limit: "deadline-ms",
+                message: format!("{deadline_ms} is outside 1..={MAX_DEADLINE_MS} ([chain] deadline-ms)"),
+            });
+        }
+        Ok(Chain {
+            runtime: self.runtime,
+            links: self.links,
+            fail_closed: self.fail_closed,
+            deadline: Duration::from_millis(deadline_ms),
+        })
     }
 }
 
 impl Chain {
-    /// Starts a chain on `runtime`.
+    /// Starts a chain on `runtime`; every policy must be loaded on it.
     pub fn builder(runtime: &Runtime) -> ChainBuilder {
-        ChainBuilder { chain: Chain { runtime: runtime.clone(), links: Vec::new(), fail_closed: FailClosed::default() } }
+        ChainBuilder {
+            runtime: runtime.clone(),
+            links: Vec::new(),
+            fail_closed: FailClosed::default(),
+            options: ChainOptions::default(),
+        }
     }
 
     /// The runtime the chain runs on.
@@ -208,91 +114,41 @@ impl Chain {
         self.links.iter().map(|l| (l.name.as_str(), &l.component))
     }
 
+    /// The deadline for one request through the whole chain, host work included.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     /// Parses a JSON request and evaluates it.
-    pub fn evaluate_json(&self, request: &str) -> Result<Outcome, RequestError> {
+    pub fn evaluate_json(&self, request: &str) -> Result<Outcome, EvaluateError> {
         self.evaluate(Request::from_json(request)?)
     }
 
     /// Runs every policy on the request and merges their decisions (see
-    /// [`merge`](crate::merge) for the rules).
-    pub fn evaluate(&self, request: Request) -> Result<Outcome, RequestError> {
+    /// [`merge`](crate::merge) for the rules). A policy that would start after
+    /// the chain's deadline does not run: it fails with kind `chain-deadline`
+    /// and its error policy applies.
+    pub fn evaluate(&self, request: Request) -> Result<Outcome, EvaluateError> {
+        let started = Instant::now();
         request.check()?;
         let request_id = request.id.clone();
         let mut working = Working::new(request);
         let mut trace = Vec::with_capacity(self.links.len());
-
         for link in &self.links {
-            let mut entry = PolicyTrace {
-                policy: link.name.clone(),
-                version: link.component.descriptor().version.clone(),
-                digest: link.component.digest().to_string(),
-                settings_digest: link.settings_digest.clone(),
-                issuer: link.options.issuer,
-                mode: link.options.mode,
-                status: Status::Applied,
-                findings: Vec::new(),
-                effects: Vec::new(),
-                elapsed_us: 0,
-                logs: Vec::new(),
+            let spent = started.elapsed();
+            let entry = if spent > self.deadline && !working.is_blocked() {
+                let failure = self.past_deadline(spent, &trace);
+                link.not_run(&mut working, failure, &self.fail_closed)
+            } else {
+                link.step(&mut working, &self.fail_closed)?
             };
-            if let Verdict::Block { policy, .. } = &working.verdict {
-                entry.status = Status::Skipped { reason: format!("the request was already blocked by '{policy}'") };
-                trace.push(entry);
-                continue;
-            }
-            let evaluation = link.component.evaluate(
-                &self.runtime,
-                &working.request,
-                &link.settings_json,
-                &link.options.limits,
-            );
-            entry.elapsed_us = evaluation.elapsed.as_micros() as u64;
-            entry.logs = evaluation.logs;
-            let checked = evaluation.result.and_then(|decision| {
-                working
-                    .check(decision)
-                    .map_err(|message| Failure { kind: crate::outcome::FailureKind::InvalidDecision, message })
-            });
-            match checked {
-                Ok(checked) => {
-                    entry.findings = checked
-                        .decision
-                        .findings
-                        .iter()
-                        .map(|f| TracedFinding {
-                            code: f.code.clone(),
-                            article: f.citation.to_string(),
-                            message: f.message.clone(),
-                        })
-                        .collect();
-                    match link.options.mode {
-                        Mode::Enforce => {
-                            entry.effects = working.apply(&link.name, link.options.issuer, &checked);
-                        }
-                        Mode::Monitor => {
-                            entry.effects = working.preview(&checked.decision);
-                            entry.status = Status::Monitored;
-                        }
-                    }
-                }
-                Err(failure) => {
-                    let handled = if link.options.mode == Mode::Monitor { OnError::FailOpen } else { link.options.on_error };
-                    if handled == OnError::FailClosed {
-                        self.fail_closed(&mut working, &link.name, &failure);
-                    }
-                    entry.status = Status::Failed { failure, handled };
-                }
-            }
             trace.push(entry);
         }
 
-        let blocked = working.is_blocked();
-        let candidates = if blocked {
+        let candidates = if working.is_blocked() {
             Vec::new()
         } else {
-            working
-                .request
-                .candidates
+            std::mem::take(&mut working.request.candidates)
                 .into_iter()
                 .map(|c| ServedItem { id: c.id, labels: c.labels, price_fen: c.price.map(|p| p.amount_fen) })
                 .collect()
@@ -308,25 +164,24 @@ impl Chain {
         })
     }
 
-    fn fail_closed(&self, working: &mut Working, policy: &str, failure: &Failure) {
-        match self.fail_closed.response {
-            FailClosedResponse::Block => {
-                working.verdict = Verdict::Block {
-                    reason: self.fail_closed.reason.clone(),
-                    retry_at_ms: None,
-                    policy: policy.to_string(),
-                    code: format!("recguard.fail-closed.{}", kind_code(failure)),
-                    article: "-".to_string(),
-                };
-            }
-            FailClosedResponse::NonPersonalised => working.depersonalise(),
+    /// The failure of a policy that could not start before the chain's
+    /// deadline, naming the step that took longest.
+    fn past_deadline(&self, spent: Duration, trace: &[crate::outcome::PolicyTrace]) -> Failure {
+        let slowest = trace.iter().max_by_key(|t| t.elapsed_us + t.host_us);
+        let blame = match slowest {
+            Some(t) => format!(
+                "; the longest step was '{}' ({} µs in the policy, {} µs in the host)",
+                t.policy, t.elapsed_us, t.host_us
+            ),
+            None => String::new(),
+        };
+        Failure {
+            kind: FailureKind::ChainDeadline,
+            message: format!(
+                "did not run: {} ms had passed, beyond the chain's deadline of {} ms ([chain] deadline-ms){blame}",
+                spent.as_millis(),
+                self.deadline.as_millis()
+            ),
         }
     }
-}
-
-fn kind_code(failure: &Failure) -> String {
-    serde_json::to_value(failure.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "failure".into())
 }

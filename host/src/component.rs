@@ -2,27 +2,42 @@
 //! world, compiling it once into an `InstancePre`, and evaluating it in a
 //! fresh instance under limits.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
 use wasmtime::component::types::ComponentItem;
-use wasmtime::{Store, Trap};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
-use crate::decision::{Decision, Descriptor};
-use crate::error::LoadError;
+use crate::decision::{Decision, Descriptor, LogLevel};
+use crate::error::{EvaluateError, LoadError, SettingsError};
+use crate::options::Limits;
 use crate::outcome::{Failure, FailureKind};
 use crate::request::Request;
-use crate::runtime::{Limits, LogLine, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, TYPES_INTERFACE};
+use crate::runtime::{
+    deadline_ticks, LogLine, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, MEMORIES_PER_INSTANCE,
+    TABLES_PER_INSTANCE, TYPES_INTERFACE,
+};
 
 const EXPORTS: [&str; 3] = ["describe", "validate-settings", "evaluate"];
 
+/// The largest component file the host reads, in MiB. Policies built from
+/// Python or JavaScript run to about 20 MiB; Rust ones to a few hundred KiB.
+pub const MAX_COMPONENT_MIB: u64 = 128;
+
+/// The bytes of one wasm page.
+const WASM_PAGE_BYTES: u64 = 64 * 1024;
+
 type EvaluateParams<'a> = (&'a Request, &'a str);
 type EvaluateResults = (Result<Decision, String>,);
+type ValidateParams<'a> = (&'a str,);
+type ValidateResults = (Result<(), String>,);
 
 /// A compiled policy, ready to be instantiated afresh for each evaluation.
+/// It holds the [`Runtime`] it was compiled for.
 ///
 /// Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -30,42 +45,75 @@ pub struct PolicyComponent {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for PolicyComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicyComponent")
+            .field("origin", &self.inner.origin)
+            .field("digest", &self.inner.digest)
+            .field("descriptor", &self.inner.descriptor)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
+    runtime: Runtime,
     origin: String,
     digest: String,
     descriptor: Descriptor,
+    initial_memory_bytes: u64,
     pre: InstancePre<StoreState>,
-    describe: ComponentExportIndex,
     validate: ComponentExportIndex,
     evaluate: ComponentExportIndex,
 }
 
 /// What one evaluation of one policy produced.
+#[derive(Debug)]
 pub struct Evaluation {
     /// The decision, or why there is none.
     pub result: Result<Decision, Failure>,
     /// What the policy logged.
     pub logs: Vec<LogLine>,
-    /// Wall-clock time of instantiation and call.
+    /// Wall-clock time of waiting for a slot, instantiation, the call and copying results back.
     pub elapsed: Duration,
 }
 
+/// A call into a fresh instance: what it returned, or why it stopped.
+enum Call<T> {
+    Returned(T),
+    Failed(Failure),
+    NoSlot(Duration),
+}
+
 impl PolicyComponent {
-    /// Loads and compiles a component from a file.
+    /// Loads and compiles a component from a file (at most [`MAX_COMPONENT_MIB`] MiB).
     pub fn load_file(runtime: &Runtime, path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|error| LoadError::Read { path: path.to_path_buf(), error })?;
-        Self::load_bytes(runtime, &bytes, &path.display().to_string())
+        let origin = path.display().to_string();
+        let read = |source| LoadError::Read { path: path.to_path_buf(), source };
+        let file = std::fs::File::open(path).map_err(read)?;
+        let limit = MAX_COMPONENT_MIB * 1024 * 1024;
+        let mut bytes = Vec::new();
+        // Read one byte past the limit to tell "at the limit" from "above it"
+        // (the file's reported length cannot be trusted: /dev/zero has none).
+        file.take(limit + 1).read_to_end(&mut bytes).map_err(read)?;
+        if bytes.len() as u64 > limit {
+            return Err(LoadError::TooLarge { origin, limit_mib: MAX_COMPONENT_MIB });
+        }
+        Self::load_bytes(runtime, &bytes, &origin)
     }
 
     /// Loads and compiles a component from bytes; `origin` names it in errors.
     pub fn load_bytes(runtime: &Runtime, bytes: &[u8], origin: &str) -> Result<Self, LoadError> {
         let origin = origin.to_string();
+        if bytes.len() as u64 > MAX_COMPONENT_MIB * 1024 * 1024 {
+            return Err(LoadError::TooLarge { origin, limit_mib: MAX_COMPONENT_MIB });
+        }
         check_header(bytes, &origin)?;
         let component = Component::new(runtime.engine(), bytes)
-            .map_err(|e| LoadError::Compile { origin: origin.clone(), message: format!("{e:#}") })?;
+            .map_err(|e| LoadError::Compile { origin: origin.clone(), source: e.into() })?;
         check_world(runtime, &component, &origin)?;
         let wrong_world = |problem: String| LoadError::WrongWorld { origin: origin.clone(), problems: vec![problem] };
+        let initial_memory_bytes = check_resources(&component).map_err(&wrong_world)?;
         let pre = runtime
             .linker()
             .instantiate_pre(&component)
@@ -78,29 +126,43 @@ impl PolicyComponent {
         let (describe, validate, evaluate) = (index("describe")?, index("validate-settings")?, index("evaluate")?);
 
         // Type-check the three exports once, and ask the policy to describe itself.
-        let mut store = new_store(runtime, &Limits::default());
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| LoadError::Describe { origin: origin.clone(), message: format!("{e:#}") })?;
-        let mistyped = |name: &str, e: wasmtime::Error| {
-            wrong_world(format!("export `{name}` does not have the type recguard:policy@0.1.0 gives it: {e:#}"))
+        let limits = Limits::default();
+        let describe_failed = |failure| LoadError::Describe { origin: origin.clone(), failure };
+        let call = call_fresh(runtime, &pre, &limits, |instance, store| {
+            let mistyped = |name: &str, e: wasmtime::Error| {
+                wrong_world(format!("export `{name}` does not have the type recguard:policy@0.1.0 gives it: {e:#}"))
+            };
+            let describe_fn = match instance.get_typed_func::<(), (Descriptor,)>(&mut *store, &describe) {
+                Ok(f) => f,
+                Err(e) => return Ok(Err(mistyped("describe", e))),
+            };
+            if let Err(e) = instance.get_typed_func::<ValidateParams<'_>, ValidateResults>(&mut *store, &validate) {
+                return Ok(Err(mistyped("validate-settings", e)));
+            }
+            if let Err(e) = instance.get_typed_func::<EvaluateParams<'_>, EvaluateResults>(&mut *store, &evaluate) {
+                return Ok(Err(mistyped("evaluate", e)));
+            }
+            Ok(Ok(describe_fn.call(&mut *store, ())?.0))
+        });
+        let descriptor = match call {
+            Call::Returned(Ok(descriptor)) => descriptor,
+            Call::Returned(Err(wrong)) => return Err(wrong),
+            Call::Failed(failure) => return Err(describe_failed(failure)),
+            Call::NoSlot(waited) => return Err(describe_failed(no_slot_failure(runtime, waited))),
         };
-        let describe_fn = instance
-            .get_typed_func::<(), (Descriptor,)>(&mut store, &describe)
-            .map_err(|e| mistyped("describe", e))?;
-        instance
-            .get_typed_func::<(&str,), (Result<(), String>,)>(&mut store, &validate)
-            .map_err(|e| mistyped("validate-settings", e))?;
-        instance
-            .get_typed_func::<EvaluateParams<'_>, EvaluateResults>(&mut store, &evaluate)
-            .map_err(|e| mistyped("evaluate", e))?;
-        let (descriptor,) = describe_fn
-            .call(&mut store, ())
-            .map_err(|e| LoadError::Describe { origin: origin.clone(), message: format!("{e:#}") })?;
 
         let digest = sha256_hex(bytes);
         Ok(PolicyComponent {
-            inner: Arc::new(Inner { origin, digest, descriptor, pre, describe, validate, evaluate }),
+            inner: Arc::new(Inner {
+                runtime: runtime.clone(),
+                origin,
+                digest,
+                descriptor,
+                initial_memory_bytes,
+                pre,
+                validate,
+                evaluate,
+            }),
         })
     }
 
@@ -119,76 +181,127 @@ impl PolicyComponent {
         &self.inner.digest
     }
 
-    /// Asks the policy whether `settings` (a JSON object) are valid.
-    pub fn validate_settings(&self, runtime: &Runtime, settings: &str) -> Result<(), LoadError> {
+    /// The runtime the component was compiled for.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// The bytes of linear memory the policy starts with; a memory cap below it is refused.
+    pub fn initial_memory_bytes(&self) -> u64 {
+        self.inner.initial_memory_bytes
+    }
+
+    /// Asks the policy, under `limits`, whether `settings` (a JSON object) are valid.
+    pub fn validate_settings(&self, settings: &str, limits: &Limits) -> Result<(), SettingsError> {
         let policy = self.inner.descriptor.name.clone();
-        let mut store = new_store(runtime, &Limits::default());
-        let outcome = self.inner.pre.instantiate(&mut store).and_then(|instance| {
-            let func = instance.get_typed_func::<(&str,), (Result<(), String>,)>(&mut store, &self.inner.validate)?;
-            Ok(func.call(&mut store, (settings,))?.0)
+        let call = call_fresh(&self.inner.runtime, &self.inner.pre, limits, |instance, store| {
+            let func = instance.get_typed_func::<ValidateParams<'_>, ValidateResults>(&mut *store, &self.inner.validate)?;
+            Ok(func.call(&mut *store, (settings,))?.0)
         });
-        match outcome {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(LoadError::InvalidSettings {
-                policy,
-                message,
-                defaults: self.inner.descriptor.default_settings.clone(),
-            }),
-            Err(e) => Err(LoadError::Describe { origin: self.inner.origin.clone(), message: format!("{e:#}") }),
+        match call {
+            Call::Returned(Ok(())) => Ok(()),
+            Call::Returned(Err(message)) => Err(SettingsError::Rejected { policy, message }),
+            Call::Failed(failure) => Err(SettingsError::Failed { policy, failure }),
+            Call::NoSlot(waited) => Err(SettingsError::Failed { policy, failure: no_slot_failure(&self.inner.runtime, waited) }),
         }
     }
 
-    /// Evaluates one request in a fresh instance under `limits`.
-    pub fn evaluate(&self, runtime: &Runtime, request: &Request, settings: &str, limits: &Limits) -> Evaluation {
+    /// Evaluates one request in a fresh instance under `limits`. A policy's
+    /// failure is part of the [`Evaluation`]; the only error is a runtime
+    /// with no instance slot free within the policy's deadline.
+    pub fn evaluate(&self, request: &Request, settings: &str, limits: &Limits) -> Result<Evaluation, EvaluateError> {
         let started = Instant::now();
-        let mut store = new_store(runtime, limits);
-        let result = self.call_evaluate(&mut store, request, settings);
+        let mut logs = Vec::new();
+        let call = call_fresh_with_logs(&self.inner.runtime, &self.inner.pre, limits, &mut logs, |instance, store| {
+            let func = instance
+                .get_func(&mut *store, &self.inner.evaluate)
+                .ok_or_else(|| wasmtime::Error::msg("the component has no `evaluate` export"))?;
+            // SAFETY: `load_bytes` type-checked this export of this component
+            // against exactly these parameter and result types (`get_typed_func`);
+            // every instance comes from the same `InstancePre`, so the check holds
+            // and need not be repeated on every request.
+            #[allow(unsafe_code)]
+            let func = unsafe { TypedFunc::<EvaluateParams<'_>, EvaluateResults>::new_unchecked(func) };
+            Ok(func.call(&mut *store, (request, settings))?.0)
+        });
         let elapsed = started.elapsed();
-        let result = match result {
-            Ok(Ok(decision)) => match decision.check_finding_indices() {
-                Ok(()) => Ok(decision),
-                Err(message) => Err(Failure { kind: FailureKind::InvalidDecision, message }),
-            },
-            Ok(Err(message)) => Err(Failure { kind: FailureKind::PolicyError, message }),
-            Err(error) => Err(classify(error, limits)),
+        let result = match call {
+            Call::Returned(Ok(decision)) => Ok(decision),
+            Call::Returned(Err(message)) => Err(Failure { kind: FailureKind::PolicyError, message }),
+            Call::Failed(failure) => Err(failure),
+            Call::NoSlot(waited) => {
+                return Err(EvaluateError::Capacity {
+                    policy: self.inner.descriptor.name.clone(),
+                    slots: self.inner.runtime.options().max_concurrent_instances,
+                    waited_ms: waited.as_millis() as u64,
+                })
+            }
         };
-        let mut logs = std::mem::take(&mut store.data_mut().logs);
-        let dropped = store.data().logs_dropped;
-        if dropped > 0 {
-            logs.push(LogLine {
-                level: crate::decision::LogLevel::Warn,
-                message: format!("{dropped} further log line(s) dropped"),
-            });
-        }
-        Evaluation { result, logs, elapsed }
+        Ok(Evaluation { result, logs, elapsed })
     }
+}
 
-    fn call_evaluate(
-        &self,
-        store: &mut Store<StoreState>,
-        request: &Request,
-        settings: &str,
-    ) -> wasmtime::Result<Result<Decision, String>> {
-        let instance = self.inner.pre.instantiate(&mut *store)?;
-        let func = instance
-            .get_func(&mut *store, &self.inner.evaluate)
-            .ok_or_else(|| wasmtime::Error::msg("the component has no `evaluate` export"))?;
-        // SAFETY: `load_bytes` type-checked this export of this component
-        // against exactly these parameter and result types (`get_typed_func`);
-        // every instance comes from the same `InstancePre`, so the check holds
-        // and need not be repeated on every request.
-        #[allow(unsafe_code)]
-        let func = unsafe { TypedFunc::<EvaluateParams<'_>, EvaluateResults>::new_unchecked(func) };
-        Ok(func.call(&mut *store, (request, settings))?.0)
+fn no_slot_failure(runtime: &Runtime, waited: Duration) -> Failure {
+    Failure {
+        kind: FailureKind::Deadline,
+        message: format!(
+            "no instance slot came free within {} ms (all {} of the runtime's slots are busy)",
+            waited.as_millis(),
+            runtime.options().max_concurrent_instances
+        ),
     }
+}
 
-    /// Calls `describe` in a fresh instance (the loaded descriptor is cached; this is for checks).
-    pub fn describe_again(&self, runtime: &Runtime) -> wasmtime::Result<Descriptor> {
-        let mut store = new_store(runtime, &Limits::default());
-        let instance = self.inner.pre.instantiate(&mut store)?;
-        let func = instance.get_typed_func::<(), (Descriptor,)>(&mut store, &self.inner.describe)?;
-        Ok(func.call(&mut store, ())?.0)
+/// Runs `body` on a fresh instance under `limits`; logs are discarded.
+fn call_fresh<T>(
+    runtime: &Runtime,
+    pre: &InstancePre<StoreState>,
+    limits: &Limits,
+    body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
+) -> Call<T> {
+    call_fresh_with_logs(runtime, pre, limits, &mut Vec::new(), body)
+}
+
+/// Waits for an instance slot (up to the deadline), instantiates, runs
+/// `body`, and checks the deadline once more after the results are copied
+/// back: a result that arrives late is a deadline failure, not a decision.
+fn call_fresh_with_logs<T>(
+    runtime: &Runtime,
+    pre: &InstancePre<StoreState>,
+    limits: &Limits,
+    logs: &mut Vec<LogLine>,
+    body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
+) -> Call<T> {
+    let waiting = Instant::now();
+    // The slot guard is declared before the store, so it is dropped after it.
+    let Some(_slot) = runtime.slot(limits.deadline()) else {
+        return Call::NoSlot(waiting.elapsed());
+    };
+    let started = Instant::now();
+    let mut store = new_store(runtime, limits);
+    let outcome = pre.instantiate(&mut store).and_then(|instance| body(instance, &mut store));
+    let late = started.elapsed() > limits.deadline();
+    *logs = take_logs(&mut store);
+    match outcome {
+        Ok(_) if late => Call::Failed(Failure {
+            kind: FailureKind::Deadline,
+            message: format!(
+                "returned after its deadline of {} ms (limits.deadline-ms), while its results were copied back; the result was discarded",
+                limits.deadline_ms
+            ),
+        }),
+        Ok(value) => Call::Returned(value),
+        Err(error) => Call::Failed(classify(error, limits)),
     }
+}
+
+fn take_logs(store: &mut Store<StoreState>) -> Vec<LogLine> {
+    let mut logs = std::mem::take(&mut store.data_mut().logs);
+    let dropped = store.data().logs_dropped;
+    if dropped > 0 {
+        logs.push(LogLine { level: LogLevel::Warn, message: format!("{dropped} further log line(s) dropped") });
+    }
+    logs
 }
 
 /// `sha256:<hex>` of some bytes, as the audit record writes digests.
@@ -199,7 +312,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 fn new_store(runtime: &Runtime, limits: &Limits) -> Store<StoreState> {
     let mut store = Store::new(runtime.engine(), StoreState::new(limits));
     store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(limits.deadline_ticks());
+    store.set_epoch_deadline(deadline_ticks(limits));
     if runtime.options().fuel {
         // With fuel counting on, a store starts with none: give it the budget, or no limit.
         // `set_fuel` fails only when counting is off, which the branch rules out.
@@ -208,22 +321,46 @@ fn new_store(runtime: &Runtime, limits: &Limits) -> Store<StoreState> {
     store
 }
 
-/// Says which limit stopped a policy, or that it trapped.
+/// Says which limit stopped a policy (naming the limit and its value), or that it trapped.
 fn classify(error: wasmtime::Error, limits: &Limits) -> Failure {
     if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
-        return Failure { kind: FailureKind::MemoryLimit, message: hit.to_string() };
+        return Failure { kind: FailureKind::MemoryLimit, message: format!("{hit} (limits.memory-mib = {})", limits.memory_mib) };
+    }
+    if let Some(exhausted) = error.downcast_ref::<PoolConcurrencyLimitError>() {
+        // Not expected: components that need more than a slot holds are refused at load.
+        return Failure { kind: FailureKind::Trap, message: format!("the runtime's instance pool is exhausted: {exhausted}") };
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Failure {
             kind: FailureKind::Deadline,
-            message: format!("stopped at its deadline of {} ms", limits.deadline_ms),
+            message: format!("stopped at its deadline of {} ms (limits.deadline-ms)", limits.deadline_ms),
         },
         Some(Trap::OutOfFuel) => Failure {
             kind: FailureKind::FuelLimit,
-            message: format!("ran out of fuel ({} units)", limits.fuel.unwrap_or(0)),
+            message: format!("ran out of fuel (limits.fuel = {})", limits.fuel.unwrap_or(0)),
         },
-        _ => Failure { kind: FailureKind::Trap, message: format!("{error:#}") },
+        _ => Failure { kind: FailureKind::Trap, message: one_line(&format!("trapped: {error:#}")) },
     }
+}
+
+/// Folds a multi-line message (wasmtime's backtraces) onto one line.
+fn one_line(text: &str) -> String {
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
+}
+
+/// Checks that an instance of the component fits one pool slot, and returns
+/// the bytes of linear memory it starts with.
+fn check_resources(component: &Component) -> Result<u64, String> {
+    let Some(needs) = component.resources_required() else {
+        return Err("it imports core modules, which a policy may not".into());
+    };
+    if needs.num_memories > MEMORIES_PER_INSTANCE {
+        return Err(format!("it has {} linear memories; a policy may have at most {MEMORIES_PER_INSTANCE}", needs.num_memories));
+    }
+    if needs.num_tables > TABLES_PER_INSTANCE {
+        return Err(format!("it has {} tables; a policy may have at most {TABLES_PER_INSTANCE}", needs.num_tables));
+    }
+    Ok(needs.max_initial_memory_size.unwrap_or(0).saturating_mul(WASM_PAGE_BYTES))
 }
 
 fn check_header(bytes: &[u8], origin: &str) -> Result<(), LoadError> {

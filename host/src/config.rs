@@ -6,6 +6,9 @@
 //! deadline-ms = 50
 //! memory-mib = 64
 //!
+//! [chain]
+//! deadline-ms = 500        # the whole chain, host work included
+//!
 //! [fail-closed]
 //! response = "block"       # or "non-personalised"
 //! reason = "Temporarily unavailable."
@@ -22,23 +25,34 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
-use crate::chain::{Chain, FailClosed, Issuer, Mode, OnError, PolicyOptions};
+use crate::chain::Chain;
 use crate::component::PolicyComponent;
-use crate::error::{ConfigError, LoadError};
-use crate::runtime::{Limits, Runtime, RuntimeOptions};
+use crate::error::ConfigError;
+use crate::options::{ChainOptions, FailClosed, Limits, PolicyOptions};
+use crate::runtime::{Runtime, RuntimeOptions};
 
-/// A chain configuration file, as parsed.
+/// The largest config file read, in bytes.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A chain configuration file, as parsed. Each table is the library type of
+/// the same name: `[runtime]` is [`RuntimeOptions`], `[limits]` is [`Limits`],
+/// `[chain]` is [`ChainOptions`], `[fail-closed]` is [`FailClosed`], and each
+/// `[[policy]]` is a path and [`PolicyOptions`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ChainConfig {
     /// Engine-wide options.
     #[serde(default)]
-    pub runtime: RuntimeSection,
-    /// Default limits for every policy.
+    pub runtime: RuntimeOptions,
+    /// Default limits for every policy (each policy's own `limits` inherits the keys it leaves out).
     #[serde(default)]
     pub limits: Limits,
+    /// The chain's own options.
+    #[serde(default)]
+    pub chain: ChainOptions,
     /// What failing closed means.
     #[serde(default)]
     pub fail_closed: FailClosed,
@@ -47,136 +61,105 @@ pub struct ChainConfig {
     pub policies: Vec<PolicyEntry>,
 }
 
-/// The `[runtime]` table.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
-pub struct RuntimeSection {
-    /// Policy instances that may exist at once.
-    pub max_concurrent_instances: u32,
-    /// The largest memory cap any policy may have, in MiB.
-    pub max_memory_mib: u64,
-    /// Count fuel (needed for `fuel` limits).
-    pub fuel: bool,
-}
-
-impl Default for RuntimeSection {
-    fn default() -> Self {
-        let defaults = RuntimeOptions::default();
-        RuntimeSection {
-            max_concurrent_instances: defaults.max_concurrent_instances,
-            max_memory_mib: defaults.max_memory_mib,
-            fuel: defaults.fuel,
-        }
-    }
-}
-
-/// One `[[policy]]` table.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+/// One `[[policy]]` table: where the component is, and how it takes part.
+#[derive(Debug)]
 pub struct PolicyEntry {
     /// The component file, relative to the config file.
     pub path: PathBuf,
-    /// Name in the trace (default: the policy's own name).
-    pub name: Option<String>,
-    /// Who issued the policy.
-    pub issuer: Issuer,
-    /// Enforce (default) or monitor.
-    #[serde(default)]
-    pub mode: Mode,
-    /// Fail closed (default) or open.
-    #[serde(default)]
-    pub on_error: OnError,
-    /// Overrides of the default limits.
-    #[serde(default)]
-    pub limits: LimitOverrides,
-    /// The policy's settings.
-    #[serde(default)]
-    pub settings: toml::Table,
+    /// The rest of the table.
+    pub options: PolicyOptions,
 }
 
-/// Limits given for one policy; those left out take the chain's defaults.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct LimitOverrides {
-    /// Deadline in milliseconds.
-    pub deadline_ms: Option<u64>,
-    /// Memory cap in MiB.
-    pub memory_mib: Option<u64>,
-    /// Fuel budget.
-    pub fuel: Option<u64>,
-}
-
-impl LimitOverrides {
-    fn over(&self, defaults: &Limits) -> Limits {
-        Limits {
-            deadline_ms: self.deadline_ms.unwrap_or(defaults.deadline_ms),
-            memory_mib: self.memory_mib.unwrap_or(defaults.memory_mib),
-            fuel: self.fuel.or(defaults.fuel),
-        }
+impl<'de> Deserialize<'de> for PolicyEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let path = table.remove("path").ok_or_else(|| D::Error::missing_field("path"))?;
+        let path = PathBuf::deserialize(path).map_err(|e| D::Error::custom(format!("path: {}", e.message())))?;
+        let options = PolicyOptions::deserialize(table).map_err(|e| D::Error::custom(e.message()))?;
+        Ok(PolicyEntry { path, options })
     }
 }
 
 impl ChainConfig {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file (at most 1 MiB).
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
+        use std::io::Read;
+        let read = |source| ConfigError::Read { path: path.to_path_buf(), source };
+        let mut text = String::new();
+        std::fs::File::open(path).map_err(read)?.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text).map_err(read)?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(ConfigError::Parse { path: path.to_path_buf(), message: "larger than the 1 MiB a config may have".into() });
+        }
         Self::parse(&text, path)
     }
 
     /// Parses config text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let config: ChainConfig = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let parse_error = |message: String| ConfigError::Parse { path: path.to_path_buf(), message };
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = e.span().map(|span| line_and_column(text, span.start)).unwrap_or_default();
+            parse_error(format!("{at}{}", e.message().trim()))
+        })?;
+        inherit_limits(&mut table);
+        let config: ChainConfig = serde_path_to_error::deserialize(table).map_err(|e| {
+            let at = e.path().to_string();
+            let message = e.into_inner().message().trim().to_string();
+            parse_error(if at.is_empty() || at == "." { message } else { format!("at `{at}`: {message}") })
+        })?;
         if config.policies.is_empty() {
             return Err(ConfigError::Empty(path.to_path_buf()));
         }
         Ok(config)
     }
 
-    /// The runtime options this config asks for.
-    pub fn runtime_options(&self) -> RuntimeOptions {
-        RuntimeOptions {
-            max_concurrent_instances: self.runtime.max_concurrent_instances,
-            max_memory_mib: self.runtime.max_memory_mib,
-            fuel: self.runtime.fuel,
-        }
-    }
-
-    /// Loads every policy (paths relative to `base`) and builds the chain.
+    /// Loads every policy (paths relative to `base`) on `runtime` and builds the chain.
     pub fn build(&self, runtime: &Runtime, base: &Path) -> Result<Chain, ConfigError> {
-        let mut builder = Chain::builder(runtime).fail_closed(self.fail_closed.clone());
+        let mut builder = Chain::builder(runtime).fail_closed(self.fail_closed.clone()).options(self.chain.clone());
         for (i, entry) in self.policies.iter().enumerate() {
             let path = base.join(&entry.path);
-            let wrap = |source: LoadError| ConfigError::Policy { index: i + 1, path: path.clone(), source };
-            let component = PolicyComponent::load_file(runtime, &path).map_err(wrap)?;
-            let settings = serde_json::to_value(&entry.settings).map_err(|e| {
-                wrap(LoadError::InvalidSettings {
-                    policy: component.descriptor().name.clone(),
-                    message: e.to_string(),
-                    defaults: component.descriptor().default_settings.clone(),
-                })
-            })?;
-            let options = PolicyOptions {
-                name: entry.name.clone(),
-                issuer: entry.issuer,
-                mode: entry.mode,
-                on_error: entry.on_error,
-                settings,
-                limits: entry.limits.over(&self.limits),
-            };
-            builder = builder.policy(component, options).map_err(wrap)?;
+            let component = PolicyComponent::load_file(runtime, &path)
+                .map_err(|source| ConfigError::Load { index: i + 1, path: path.clone(), source })?;
+            builder = builder
+                .policy(component, entry.options.clone())
+                .map_err(|source| ConfigError::Settings { index: i + 1, path: path.clone(), source })?;
         }
-        Ok(builder.build())
+        builder.build().map_err(ConfigError::Chain)
+    }
+}
+
+/// `line L, column C: ` of a byte offset, both from 1.
+fn line_and_column(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    format!("line {line}, column {column}: ")
+}
+
+/// Gives each `[[policy]]` the keys of `[limits]` that its own `limits` leaves out.
+fn inherit_limits(table: &mut toml::Table) {
+    let Some(toml::Value::Table(defaults)) = table.get("limits").cloned() else { return };
+    let Some(toml::Value::Array(policies)) = table.get_mut("policy") else { return };
+    for policy in policies.iter_mut() {
+        let toml::Value::Table(policy) = policy else { continue };
+        let limits = policy.entry("limits").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(limits) = limits {
+            for (key, value) in &defaults {
+                limits.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
     }
 }
 
 impl Chain {
-    /// Reads a config file, creates a runtime for it and builds the chain.
+    /// Reads a config file and builds its chain on a runtime of its own,
+    /// made from the file's `[runtime]` table (a wasmtime engine, its
+    /// instance pool and its epoch thread). To share one runtime among
+    /// several chains, use [`ChainConfig::read`] and [`ChainConfig::build`].
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Chain, ConfigError> {
         let path = path.as_ref();
         let config = ChainConfig::read(path)?;
-        let runtime = Runtime::new(config.runtime_options()).map_err(ConfigError::Runtime)?;
+        let runtime = Runtime::new(config.runtime.clone())
+            .map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         config.build(&runtime, &base)
     }

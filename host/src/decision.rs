@@ -24,18 +24,30 @@ pub struct Citation {
     pub instrument: Option<String>,
 }
 
+impl Citation {
+    /// True if it cites an article or another instrument.
+    pub fn cites_anything(&self) -> bool {
+        self.draft_article.is_some()
+            || self.final_article.is_some()
+            || self.instrument.as_deref().is_some_and(|i| !i.trim().is_empty())
+    }
+}
+
+/// `D16 / F18`, `D16`, `F19`, with `; <instrument>` when one is cited too.
+/// A citation that cites nothing is refused when a decision is checked.
 impl std::fmt::Display for Citation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.draft_article, self.final_article) {
-            (Some(d), Some(n)) => write!(f, "D{d} / F{n}")?,
-            (Some(d), None) => write!(f, "D{d}")?,
-            (None, Some(n)) => write!(f, "F{n}")?,
-            (None, None) => write!(f, "-")?,
+        let articles = match (self.draft_article, self.final_article) {
+            (Some(d), Some(n)) => format!("D{d} / F{n}"),
+            (Some(d), None) => format!("D{d}"),
+            (None, Some(n)) => format!("F{n}"),
+            (None, None) => String::new(),
+        };
+        match &self.instrument {
+            Some(instrument) if !articles.is_empty() => write!(f, "{articles}; {instrument}"),
+            Some(instrument) => f.write_str(instrument),
+            None => f.write_str(&articles),
         }
-        if let Some(instrument) = &self.instrument {
-            write!(f, "; {instrument}")?;
-        }
-        Ok(())
     }
 }
 
@@ -179,33 +191,5 @@ wit_enum! {
         Info = "info",
         /// Something unexpected that the policy handled.
         Warn = "warn",
-    }
-}
-
-impl Decision {
-    /// The finding at `index`, if the index is valid.
-    pub fn finding(&self, index: u32) -> Option<&Finding> {
-        self.findings.get(index as usize)
-    }
-
-    /// Checks that every effect cites a finding that exists.
-    pub fn check_finding_indices(&self) -> Result<(), String> {
-        let count = self.findings.len();
-        let indices = self
-            .actions
-            .iter()
-            .map(|a| a.finding)
-            .chain(self.notices.iter().map(|n| n.finding))
-            .chain(self.block.iter().map(|b| b.finding))
-            .chain(self.rerank.iter().map(|r| r.finding))
-            .chain(self.tags_set_aside.iter().map(|t| t.finding));
-        for index in indices {
-            if index as usize >= count {
-                return Err(format!(
-                    "an effect cites finding {index}, but the decision has {count} finding(s)"
-                ));
-            }
-        }
-        Ok(())
     }
 }

@@ -1,4 +1,9 @@
-//! Typed host errors. Each says what went wrong and what to do next.
+//! Typed host errors, one type per stage: loading a component
+//! ([`LoadError`]), configuring it in a chain ([`SettingsError`]), reading a
+//! config file ([`ConfigError`]), and evaluating a request
+//! ([`EvaluateError`]; a bad request is a [`RequestError`](crate::RequestError)).
+//! Each message is one line, says what went wrong and what to do next, and
+//! keeps the error underneath as its `source`.
 //!
 //! A policy's *verdict* is never an error: it is a [`Decision`](crate::Decision).
 //! A policy that fails while evaluating is not an error of the chain either:
@@ -7,17 +12,32 @@
 
 use std::path::PathBuf;
 
+use crate::outcome::Failure;
+use crate::request::RequestError;
+
+/// An error from underneath (wasmtime, the file system), kept whole.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Loading a policy component failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read policy {path}: {error}")]
+    #[error("cannot read policy {path}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        error: std::io::Error,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than any policy component may be.
+    #[error("{origin} is larger than the {limit_mib} MiB a policy component may have")]
+    TooLarge {
+        /// Where the bytes came from.
+        origin: String,
+        /// The limit, in MiB.
+        limit_mib: u64,
     },
     /// The bytes are not WebAssembly at all.
     #[error("{origin} is not a WebAssembly file (no \\0asm header); build policies with `cargo xtask build-policies`")]
@@ -32,50 +52,84 @@ pub enum LoadError {
         origin: String,
     },
     /// wasmtime could not compile the component.
-    #[error("cannot compile {origin}: {message}")]
+    #[error("cannot compile {origin}")]
     Compile {
         /// Where the bytes came from.
         origin: String,
-        /// wasmtime's message.
-        message: String,
+        /// wasmtime's error.
+        #[source]
+        source: Source,
     },
     /// The component is not of the `recguard:policy/policy` world.
-    #[error("{origin} is not a recguard:policy@0.1.0 policy:\n  - {}", problems.join("\n  - "))]
+    #[error("{origin} is not a recguard:policy@0.1.0 policy: {}", problems.join("; "))]
     WrongWorld {
         /// Where the bytes came from.
         origin: String,
         /// Each missing or extra import or export, or mismatched type.
         problems: Vec<String>,
     },
-    /// The policy trapped or failed while describing itself.
-    #[error("{origin} failed while describing itself: {message}")]
+    /// The policy failed (trapped, or hit a limit) in `describe`, which the host calls when it loads it.
+    #[error("{origin} failed while loading, in `describe`: {failure}")]
     Describe {
         /// Where the bytes came from.
         origin: String,
-        /// What happened.
-        message: String,
+        /// What stopped it.
+        failure: Failure,
+    },
+    /// The wasmtime engine could not be set up.
+    #[error("cannot set up the WebAssembly engine: {reason}")]
+    Engine {
+        /// What is wrong.
+        reason: String,
+        /// wasmtime's error, if it gave one.
+        #[source]
+        source: Option<Source>,
+    },
+}
+
+/// A policy cannot take part in a chain as configured: its settings or its
+/// limits are refused. Found when the chain is built, never per request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The settings are not a JSON object.
+    #[error("settings for policy '{policy}' must be a JSON object (a TOML table)")]
+    NotAnObject {
+        /// The policy.
+        policy: String,
     },
     /// The policy rejected its settings.
-    #[error("settings for policy '{policy}' are invalid: {message}\n  (the policy's defaults: {defaults})")]
-    InvalidSettings {
+    #[error("settings for policy '{policy}' are invalid: {message} (`recguard inspect` shows its defaults)")]
+    Rejected {
         /// The policy.
         policy: String,
         /// The policy's own message.
         message: String,
-        /// The policy's default settings, for reference.
-        defaults: String,
     },
-    /// Limits that this runtime cannot enforce.
-    #[error("limits for policy '{policy}' cannot be enforced: {message}")]
-    InvalidLimits {
+    /// The policy failed (trapped, or hit a limit) in `validate-settings`.
+    #[error("policy '{policy}' failed while validating its settings, in `validate-settings`: {failure}")]
+    Failed {
         /// The policy.
         policy: String,
-        /// What is wrong.
+        /// What stopped it.
+        failure: Failure,
+    },
+    /// A limit that cannot be enforced, or cannot be met by any evaluation.
+    #[error("limits for policy '{policy}' cannot be used: {limit} {message}")]
+    Limits {
+        /// The policy.
+        policy: String,
+        /// The limit, as the config file names it, e.g. `memory-mib`.
+        limit: &'static str,
+        /// What is wrong with it.
         message: String,
     },
-    /// The wasmtime engine could not be set up.
-    #[error("cannot set up the WebAssembly engine: {0}")]
-    Engine(String),
+    /// The policy was loaded on another [`Runtime`](crate::Runtime) than the chain's.
+    #[error("policy '{policy}' was loaded on another runtime than the chain's; load it with the chain's runtime")]
+    OtherRuntime {
+        /// The policy.
+        policy: String,
+    },
 }
 
 /// A chain configuration file could not be used.
@@ -83,19 +137,20 @@ pub enum LoadError {
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config {path}: {error}")]
+    #[error("cannot read config {path}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        error: std::io::Error,
+        #[source]
+        source: std::io::Error,
     },
-    /// The file is not valid TOML for a chain configuration.
+    /// The file is not valid TOML, or not a chain configuration.
     #[error("config {path} is not a valid chain configuration: {message}")]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parser's message, with line and column.
+        /// Where (line and column, or the key's path) and what.
         message: String,
     },
     /// The configuration names no policy.
@@ -103,7 +158,7 @@ pub enum ConfigError {
     Empty(PathBuf),
     /// A policy in the configuration could not be loaded.
     #[error("policy #{index} ({path}) in the config")]
-    Policy {
+    Load {
         /// Position in the chain, from 1.
         index: usize,
         /// The component's path.
@@ -112,7 +167,50 @@ pub enum ConfigError {
         #[source]
         source: LoadError,
     },
+    /// A policy in the configuration cannot take part as configured.
+    #[error("policy #{index} ({path}) in the config")]
+    Settings {
+        /// Position in the chain, from 1.
+        index: usize,
+        /// The component's path.
+        path: PathBuf,
+        /// What is wrong with its settings or limits.
+        #[source]
+        source: SettingsError,
+    },
+    /// The `[chain]` table cannot be used.
+    #[error("the config's [chain] table")]
+    Chain(#[source] SettingsError),
     /// The runtime could not be created.
+    #[error("config {path}: the [runtime] table")]
+    Runtime {
+        /// The file.
+        path: PathBuf,
+        /// Why the runtime could not be created.
+        #[source]
+        source: LoadError,
+    },
+}
+
+/// A request could not be evaluated. A policy's failure is not one (it is
+/// recorded in the outcome's trace); this is a bad request, or a host without
+/// capacity.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvaluateError {
+    /// The request is not one the chain can evaluate.
     #[error(transparent)]
-    Runtime(LoadError),
+    Request(#[from] RequestError),
+    /// Every instance slot stayed busy for as long as the policy's deadline:
+    /// the host is over capacity. Nothing was served; retry, or raise
+    /// `[runtime] max-concurrent-instances`.
+    #[error("no instance slot came free for policy '{policy}' within {waited_ms} ms: all {slots} slots of the runtime are busy (raise [runtime] max-concurrent-instances, or send fewer requests at once)")]
+    Capacity {
+        /// The policy that was waiting.
+        policy: String,
+        /// The runtime's slots.
+        slots: u32,
+        /// How long it waited.
+        waited_ms: u64,
+    },
 }

@@ -7,8 +7,8 @@
 //!
 //! let runtime = Runtime::new(RuntimeOptions::default())?;
 //! let minors = PolicyComponent::load_file(&runtime, "target/policies/minors.wasm")?;
-//! let chain = Chain::builder(&runtime).policy(minors, PolicyOptions::regulator())?.build();
-//! let request = Request::from_json(&std::fs::read_to_string("request.json")?)?;
+//! let chain = Chain::builder(&runtime).policy(minors, PolicyOptions::regulator())?.build()?;
+//! let request = Request::from_reader(std::fs::File::open("request.json")?)?;
 //! let outcome = chain.evaluate(request)?;
 //! println!("{}", serde_json::to_string_pretty(&outcome)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -21,20 +21,26 @@
 #![deny(missing_docs)]
 
 mod chain;
+mod check;
 mod component;
 pub mod config;
 mod decision;
 mod error;
+mod link;
 pub mod merge;
+mod options;
+mod order;
 mod outcome;
 mod request;
 mod runtime;
 mod vocabulary;
 
-pub use chain::{Chain, ChainBuilder, FailClosed, FailClosedResponse, Issuer, Mode, OnError, PolicyOptions};
-pub use component::{Evaluation, PolicyComponent};
+pub use chain::{Chain, ChainBuilder};
+pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
+pub use component::{Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
-pub use error::{ConfigError, LoadError};
+pub use error::{ConfigError, EvaluateError, LoadError, SettingsError};
+pub use options::{ChainOptions, FailClosed, FailClosedResponse, Issuer, Limits, Mode, OnError, PolicyOptions, MAX_DEADLINE_MS};
 pub use outcome::{
     Change, Effect, EffectResult, Failure, FailureKind, Outcome, PolicyTrace, ServedItem, ServedNotice, Status,
     TracedFinding, Verdict,
@@ -42,6 +48,6 @@ pub use outcome::{
 pub use request::{
     AgeBand, Attribute, Candidate, DeliveryTerms, Engagement, ExemptionScope, FeedbackTarget, GuardianExemption,
     ItemKind, NotInterested, OperatorAction, OperatorActionKind, PriceQuote, Provenance, Request, RequestError,
-    Surface, TagSource, TopicCount, Usage, User, UserTag,
+    Surface, TagSource, TopicCount, Usage, User, UserTag, MAX_REQUEST_BYTES,
 };
-pub use runtime::{Limits, LogLine, Runtime, RuntimeOptions, EPOCH_TICK};
+pub use runtime::{LogLine, Runtime, RuntimeOptions, EPOCH_TICK};

@@ -3,45 +3,55 @@
 //! 1. Policies run in the configured order. Each sees the request as the
 //!    enforcing policies before it left it: dropped candidates gone, labels
 //!    and prices updated, moves and reranks applied, tags set aside removed.
-//! 2. Within one decision: labels and reprices first, then drops, then moves
-//!    (in the order given), then the rerank. A decision is checked whole
-//!    before any of it applies: an unknown candidate id, a reprice of an item
-//!    without a price, or a finding index out of range makes it invalid, and
-//!    the policy's error policy applies instead.
-//! 3. Moves are clamped to the list. Labels already present are not repeated.
+//! 2. A decision is checked whole before any of it applies (`check.rs`): an
+//!    unknown candidate id, a reprice of an item without a price, a finding
+//!    index out of range or a finding that cites nothing makes it invalid; a
+//!    decision above the policy's `max-effects` or `max-decision-bytes`, a
+//!    label over 128 bytes, or more than 8 labels added to one candidate by
+//!    the policies of one issuer, makes it too large. Either way the policy
+//!    fails, as itself, and its error policy applies instead.
+//! 3. Within one decision: labels and reprices first, then drops, then moves
+//!    (in the order given), then the rerank. Moves are clamped to the list.
+//!    Labels already present are not repeated.
 //! 4. A policy issued by the provider cannot undo what a regulator-issued
 //!    policy did: it cannot move an item a regulator moved or reranked, nor
 //!    reprice an item a regulator repriced (such effects are recorded as
 //!    refused); a provider rerank leaves those items where they are. No
 //!    policy can add a candidate, remove a label or lift a block: the
-//!    contract has no such effects.
+//!    contract has no such effects. What provider policies add to the request
+//!    (labels) has its own allowance, apart from the regulators'.
 //! 5. The first enforced block ends the chain: the request is blocked with
 //!    that policy's reason, and later policies are recorded as skipped.
-//! 6. Notices accumulate in chain order; the same text is shown once.
+//! 6. Notices accumulate in chain order; the same text is shown once. A tag
+//!    set aside is reported once.
 //! 7. Monitor mode records every effect as "would apply" and changes nothing.
+//!
+//! Every step is linear in the size of the decision and the request, or
+//! n log n (the rerank's sort, a long run of moves).
 
 use std::collections::{HashMap, HashSet};
 
-use crate::chain::Issuer;
+use crate::check::Checked;
 use crate::decision::{Action, Decision};
+use crate::options::Issuer;
+use crate::order::apply_moves;
 use crate::outcome::{Change, Effect, EffectResult, ServedNotice, Verdict};
-use crate::request::Request;
+use crate::request::{Candidate, Request};
 
-/// A decision checked against the request it will change.
-pub(crate) struct Checked {
-    /// The decision.
-    pub decision: Decision,
-    /// For each action, the list position of its candidate.
-    positions: Vec<usize>,
-}
-
-/// The request as the chain has changed it so far.
+/// The request as the chain has changed it so far, and what the chain will serve.
+#[derive(Debug)]
 pub(crate) struct Working {
+    /// The request, as the next policy will see it.
     pub request: Request,
+    /// Candidates in the request as the chain received it (caps scale with it).
+    original_candidates: usize,
     /// Candidates whose position or price a regulator-issued policy set.
     protected_position: HashSet<String>,
     protected_price: HashSet<String>,
+    /// Labels added so far to each candidate, by regulator and by provider policies.
+    labels_added: HashMap<String, [u32; 2]>,
     pub notices: Vec<ServedNotice>,
+    notice_texts: HashSet<String>,
     pub tags_set_aside: Vec<String>,
     pub verdict: Verdict,
     pub personalised: bool,
@@ -50,46 +60,36 @@ pub(crate) struct Working {
 impl Working {
     pub fn new(request: Request) -> Self {
         Working {
+            original_candidates: request.candidates.len(),
             request,
             protected_position: HashSet::new(),
             protected_price: HashSet::new(),
+            labels_added: HashMap::new(),
             notices: Vec::new(),
+            notice_texts: HashSet::new(),
             tags_set_aside: Vec::new(),
             verdict: Verdict::Serve,
             personalised: true,
         }
     }
 
-    /// Checks a decision against the current request (its finding indices
-    /// were checked when the policy returned it).
-    pub fn check(&self, decision: Decision) -> Result<Checked, String> {
-        let index = self.index();
-        let mut positions = Vec::with_capacity(decision.actions.len());
-        for action in &decision.actions {
-            let Some(&i) = index.get(action.candidate_id.as_str()) else {
-                return Err(format!("an action names candidate '{}', which is not in the list", action.candidate_id));
-            };
-            if matches!(action.action, Action::Reprice(_)) && self.request.candidates[i].price.is_none() {
-                return Err(format!("reprice of candidate '{}', which has no price quote", action.candidate_id));
-            }
-            positions.push(i);
-        }
-        if let Some(rerank) = &decision.rerank {
-            let mut seen = HashSet::new();
-            for id in &rerank.order {
-                if !index.contains_key(id.as_str()) {
-                    return Err(format!("the rerank names candidate '{id}', which is not in the list"));
-                }
-                if !seen.insert(id.as_str()) {
-                    return Err(format!("the rerank names candidate '{id}' twice"));
-                }
-            }
-        }
-        Ok(Checked { decision, positions })
+    /// How many candidates the request had when the chain received it.
+    pub fn original_candidates(&self) -> usize {
+        self.original_candidates
+    }
+
+    /// Labels the policies of `issuer` have added to the candidate so far.
+    pub fn labels_added(&self, candidate_id: &str, issuer: Issuer) -> u32 {
+        self.labels_added.get(candidate_id).map_or(0, |counts| counts[issuer_slot(issuer)])
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        matches!(self.verdict, Verdict::Block { .. })
     }
 
     /// Effects the decision would have, without applying them (monitor mode).
-    pub fn preview(&self, decision: &Decision) -> Vec<Effect> {
+    pub fn preview(&self, checked: &Checked) -> Vec<Effect> {
+        let decision = &checked.decision;
         let mut effects: Vec<Effect> = decision
             .actions
             .iter()
@@ -105,20 +105,22 @@ impl Working {
     }
 
     /// Applies a checked decision and returns its effects.
-    pub fn apply(&mut self, policy: &str, issuer: Issuer, checked: &Checked) -> Vec<Effect> {
-        let Checked { decision, positions } = checked;
-        let mut effects = Vec::with_capacity(decision.actions.len());
-        let mut dropped = vec![false; self.request.candidates.len()];
+    pub fn apply(&mut self, policy: &str, issuer: Issuer, checked: Checked) -> Vec<Effect> {
+        let Checked { decision, positions, new_label } = checked;
+        let count = self.request.candidates.len();
+        let mut effects = Vec::with_capacity(decision.actions.len() + decision.notices.len() + 2);
+        let mut dropped = vec![false; count];
         let mut moves = Vec::new();
 
-        for (action, &i) in decision.actions.iter().zip(positions) {
+        for ((action, &i), &is_new_label) in decision.actions.iter().zip(&positions).zip(&new_label) {
             let candidate = &mut self.request.candidates[i];
             let mut result = EffectResult::Applied;
             match &action.action {
                 Action::Drop => dropped[i] = true,
                 Action::Label(label) => {
-                    if !candidate.labels.contains(label) {
+                    if is_new_label {
                         candidate.labels.push(label.clone());
+                        self.labels_added.entry(candidate.id.clone()).or_default()[issuer_slot(issuer)] += 1;
                     }
                 }
                 Action::Reprice(fen) => {
@@ -135,59 +137,63 @@ impl Working {
                     if issuer == Issuer::Provider && self.protected_position.contains(&candidate.id) {
                         result = refused("a regulator-issued policy set this item's position");
                     } else {
-                        moves.push((candidate.id.clone(), *places));
+                        moves.push((i as u32, *places));
                     }
                 }
             }
             effects.push(Effect {
                 candidate: Some(action.candidate_id.clone()),
                 change: action_change(&action.action),
-                code: finding_code(decision, action.finding),
+                code: finding_code(&decision, action.finding),
                 result,
             });
         }
 
-        if dropped.iter().any(|d| *d) {
-            let mut keep = dropped.iter().map(|d| !d);
-            self.request.candidates.retain(|_| keep.next().unwrap_or(true));
-        }
-        for (id, places) in moves {
-            self.move_by(&id, places);
+        if !moves.is_empty() || dropped.contains(&true) {
             if issuer == Issuer::Regulator {
-                self.protected_position.insert(id);
+                for &(i, _) in &moves {
+                    self.protected_position.insert(self.request.candidates[i as usize].id.clone());
+                }
             }
+            let kept: Vec<u32> = (0..count as u32).filter(|&i| !dropped[i as usize]).collect();
+            let order = apply_moves(kept, &moves);
+            self.reorder(order.into_iter().map(|i| i as usize));
         }
         if let Some(rerank) = &decision.rerank {
             self.rerank(&rerank.order, issuer);
         }
 
         for notice in &decision.notices {
-            if !self.notices.iter().any(|n| n.text == notice.text) {
+            if self.notice_texts.insert(notice.text.clone()) {
                 self.notices.push(ServedNotice {
                     text: notice.text.clone(),
                     link: notice.link.clone(),
                     policy: policy.to_string(),
-                    code: finding_code(decision, notice.finding),
+                    code: finding_code(&decision, notice.finding),
                 });
             }
         }
-        for aside in &decision.tags_set_aside {
-            self.request.user.tags.retain(|t| t.name != aside.tag);
-            if !self.tags_set_aside.contains(&aside.tag) {
-                self.tags_set_aside.push(aside.tag.clone());
+        if !decision.tags_set_aside.is_empty() {
+            let aside: HashSet<&str> = decision.tags_set_aside.iter().map(|t| t.tag.as_str()).collect();
+            self.request.user.tags.retain(|t| !aside.contains(t.name.as_str()));
+            let mut reported: HashSet<String> = self.tags_set_aside.iter().cloned().collect();
+            for tag in &decision.tags_set_aside {
+                if reported.insert(tag.tag.clone()) {
+                    self.tags_set_aside.push(tag.tag.clone());
+                }
             }
         }
         if let Some(block) = &decision.block {
-            let finding = &decision.findings[block.finding as usize];
+            let finding = decision.findings.get(block.finding as usize);
             self.verdict = Verdict::Block {
                 reason: block.reason.clone(),
                 retry_at_ms: block.retry_at_ms,
                 policy: policy.to_string(),
-                code: finding.code.clone(),
-                article: finding.citation.to_string(),
+                code: finding.map(|f| f.code.clone()).unwrap_or_default(),
+                article: finding.map(|f| f.citation.to_string()),
             };
         }
-        effects.extend(request_effects(decision, EffectResult::Applied));
+        effects.extend(request_effects(&decision, EffectResult::Applied));
         effects
     }
 
@@ -203,39 +209,38 @@ impl Working {
         self.personalised = false;
     }
 
-    pub fn is_blocked(&self) -> bool {
-        matches!(self.verdict, Verdict::Block { .. })
-    }
-
-    fn index(&self) -> HashMap<&str, usize> {
-        self.request.candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect()
-    }
-
-    fn move_by(&mut self, id: &str, places: i32) {
-        let list = &mut self.request.candidates;
-        let Some(from) = list.iter().position(|c| c.id == id) else { return };
-        let last = list.len().saturating_sub(1) as i64;
-        let to = (from as i64 - places as i64).clamp(0, last) as usize;
-        let item = list.remove(from);
-        list.insert(to, item);
+    /// Puts the candidates in the order of `order` (positions in the current
+    /// list, each at most once); candidates it leaves out are removed.
+    fn reorder(&mut self, order: impl Iterator<Item = usize>) {
+        let mut slots: Vec<Option<Candidate>> = std::mem::take(&mut self.request.candidates).into_iter().map(Some).collect();
+        self.request.candidates = order.filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
     }
 
     fn rerank(&mut self, order: &[String], issuer: Issuer) {
         let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-        let list = std::mem::take(&mut self.request.candidates);
-        let protected = |id: &str| issuer == Issuer::Provider && self.protected_position.contains(id);
-        // Slots held by protected items stay put; the rest are filled in the new order.
-        let mut free: Vec<_> = list.iter().filter(|c| !protected(&c.id)).cloned().collect();
-        free.sort_by_key(|c| rank.get(c.id.as_str()).copied().unwrap_or(usize::MAX));
-        let mut free = free.into_iter();
-        let reordered: Vec<_> = list
-            .into_iter()
-            .map(|c| if protected(&c.id) { c } else { free.next().expect("as many free items as free slots") })
+        let list = &self.request.candidates;
+        let protected: Vec<bool> = list
+            .iter()
+            .map(|c| issuer == Issuer::Provider && self.protected_position.contains(&c.id))
             .collect();
+        // Slots held by protected items stay put; the rest are filled in the new order
+        // (a stable sort: items the order leaves out keep their relative order, after it).
+        let mut free: Vec<usize> = (0..list.len()).filter(|&i| !protected[i]).collect();
+        free.sort_by_key(|&i| rank.get(list[i].id.as_str()).copied().unwrap_or(usize::MAX));
+        let mut free = free.into_iter();
+        let reordered: Vec<usize> =
+            (0..list.len()).map(|i| if protected[i] { i } else { free.next().unwrap_or(i) }).collect();
         if issuer == Issuer::Regulator {
-            self.protected_position.extend(reordered.iter().map(|c| c.id.clone()));
+            self.protected_position.extend(list.iter().map(|c| c.id.clone()));
         }
-        self.request.candidates = reordered;
+        self.reorder(reordered.into_iter());
+    }
+}
+
+fn issuer_slot(issuer: Issuer) -> usize {
+    match issuer {
+        Issuer::Regulator => 0,
+        Issuer::Provider => 1,
     }
 }
 
@@ -243,8 +248,9 @@ fn refused(reason: &str) -> EffectResult {
     EffectResult::Refused { reason: reason.to_string() }
 }
 
+/// The code of a finding the decision's check proved to exist.
 fn finding_code(decision: &Decision, finding: u32) -> String {
-    decision.findings[finding as usize].code.clone()
+    decision.findings.get(finding as usize).map(|f| f.code.clone()).unwrap_or_default()
 }
 
 fn action_change(action: &Action) -> Change {
@@ -275,3 +281,7 @@ fn request_effects(decision: &Decision, result: EffectResult) -> Vec<Effect> {
     }
     effects
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod tests;

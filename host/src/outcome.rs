@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{Issuer, Mode, OnError};
+use crate::options::{Issuer, Mode, OnError};
 use crate::runtime::LogLine;
 
 /// The result of running a chain on one request.
@@ -41,10 +41,11 @@ pub enum Verdict {
         retry_at_ms: Option<u64>,
         /// The policy that blocked.
         policy: String,
-        /// The finding's code.
+        /// The finding's code (`recguard.fail-closed.<kind>` when a failure closed the chain).
         code: String,
-        /// The article cited.
-        article: String,
+        /// The article cited; none when a failure, not a finding, closed the chain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        article: Option<String>,
     },
 }
 
@@ -98,8 +99,12 @@ pub struct PolicyTrace {
     pub findings: Vec<TracedFinding>,
     /// Each effect, applied, refused, or (in monitor mode) what it would have done.
     pub effects: Vec<Effect>,
-    /// Wall-clock time of instantiation and call, in microseconds.
+    /// Wall-clock time in the policy (waiting for a slot, instantiation, the
+    /// call, copying its results back), in microseconds.
     pub elapsed_us: u64,
+    /// Wall-clock time the host spent on the policy's decision afterwards
+    /// (checking and merging it), in microseconds.
+    pub host_us: u64,
     /// What the policy logged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<LogLine>,
@@ -132,8 +137,14 @@ pub enum Status {
 pub struct Failure {
     /// Which limit or failure.
     pub kind: FailureKind,
-    /// Detail.
+    /// Detail, naming the limit and its value where a limit stopped it.
     pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// The kinds of policy failure.
@@ -150,8 +161,31 @@ pub enum FailureKind {
     Trap,
     /// Returned an error instead of a decision.
     PolicyError,
-    /// Returned a decision that cites unknown candidates or findings.
+    /// Returned a decision that cites unknown candidates or findings, or
+    /// breaks a rule of the contract (e.g. a finding that cites no article).
     InvalidDecision,
+    /// Returned a decision larger than its limits allow (`max-effects`,
+    /// `max-decision-bytes`) or that would grow the request past what the
+    /// merge rules allow.
+    DecisionLimit,
+    /// Did not run: the chain's deadline had passed.
+    ChainDeadline,
+}
+
+impl FailureKind {
+    /// The kind's name, as in JSON (`deadline`, `memory-limit`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Deadline => "deadline",
+            FailureKind::MemoryLimit => "memory-limit",
+            FailureKind::FuelLimit => "fuel-limit",
+            FailureKind::Trap => "trap",
+            FailureKind::PolicyError => "policy-error",
+            FailureKind::InvalidDecision => "invalid-decision",
+            FailureKind::DecisionLimit => "decision-limit",
+            FailureKind::ChainDeadline => "chain-deadline",
+        }
+    }
 }
 
 /// A finding as recorded in the trace.
@@ -159,7 +193,7 @@ pub enum FailureKind {
 pub struct TracedFinding {
     /// The stable code.
     pub code: String,
-    /// The article, as `D16 / F18`.
+    /// The article, as `D16 / F18` (with another instrument after `; `, if cited).
     pub article: String,
     /// The user-facing message.
     pub message: String,

@@ -105,9 +105,10 @@ pub struct User {
     #[component(name = "minors-mode")]
     pub minors_mode: bool,
     /// The user switched personalised recommendation off (D15 / F17).
-    #[serde(default)]
-    #[component(name = "personalization-off")]
-    pub personalization_off: bool,
+    /// (`personalization-off` is accepted in JSON as well.)
+    #[serde(default, alias = "personalization-off")]
+    #[component(name = "personalisation-off")]
+    pub personalisation_off: bool,
     /// Interest tags in the user's profile.
     #[serde(default)]
     pub tags: Vec<UserTag>,
@@ -196,8 +197,9 @@ pub struct PriceQuote {
     #[serde(default)]
     pub cohort: String,
     /// The quote was derived from this user's preferences or trading habits.
-    #[serde(default)]
-    pub personalized: bool,
+    /// (`personalized` is accepted in JSON as well.)
+    #[serde(default, alias = "personalized")]
+    pub personalised: bool,
 }
 
 /// Terms of a work order (dispatch surface).
@@ -308,6 +310,10 @@ pub struct Request {
     pub candidates: Vec<Candidate>,
 }
 
+/// The largest request, as JSON, that the host reads: 16 MiB (about 35,000
+/// candidates of the size the examples have).
+pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+
 /// Why a request cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -323,6 +329,12 @@ pub enum RequestError {
     /// Two candidates share an id, so actions on them would be ambiguous.
     #[error("candidate id '{0}' appears more than once; ids must be unique within a request")]
     DuplicateCandidate(String),
+    /// The request's JSON is larger than [`MAX_REQUEST_BYTES`].
+    #[error("the request is larger than the {} MiB a request may have", MAX_REQUEST_BYTES >> 20)]
+    TooLarge,
+    /// The request could not be read.
+    #[error("cannot read the request")]
+    Read(#[source] std::io::Error),
     /// The UTC offset is outside what any time zone uses.
     #[error("utc-offset-minutes {0} is outside -1080..=1080 (±18 hours)")]
     UtcOffset(i32),
@@ -343,8 +355,27 @@ fn describe_json_error(path: &str, error: &serde_json::Error) -> String {
 }
 
 impl Request {
-    /// Parses a request from JSON and checks it (see [`Request::check`]).
+    /// Reads a request's JSON from `reader` (at most [`MAX_REQUEST_BYTES`]),
+    /// parses and checks it.
+    pub fn from_reader(reader: impl std::io::Read) -> Result<Self, RequestError> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        reader.take(MAX_REQUEST_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(RequestError::Read)?;
+        if bytes.len() > MAX_REQUEST_BYTES {
+            return Err(RequestError::TooLarge);
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            RequestError::Read(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
+        })?;
+        Self::from_json(&text)
+    }
+
+    /// Parses a request from JSON (at most [`MAX_REQUEST_BYTES`]) and checks
+    /// it (see [`Request::check`]).
     pub fn from_json(text: &str) -> Result<Self, RequestError> {
+        if text.len() > MAX_REQUEST_BYTES {
+            return Err(RequestError::TooLarge);
+        }
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let request: Request = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| RequestError::Json {
             path: e.path().to_string(),

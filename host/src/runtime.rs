@@ -3,15 +3,16 @@
 //! with its resource limits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{Linker, LinkerInstance};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter};
 
 use crate::decision::LogLevel;
-use crate::error::LoadError;
+use crate::error::{LoadError, SettingsError};
+use crate::options::{Limits, MAX_DEADLINE_MS};
 
 /// How often the epoch advances; deadlines are enforced at this granularity.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -26,44 +27,22 @@ pub const HOST_INTERFACE: &str = "recguard:policy/host@0.1.0";
 /// The type-only interface every policy imports.
 pub const TYPES_INTERFACE: &str = "recguard:policy/types@0.1.0";
 
-/// Per-evaluation limits on a policy. A policy that exceeds one is stopped;
-/// the host carries on and the outcome says which limit was hit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Linear memories and tables one policy instance may have; the pool is
+/// sized for this many per instance slot, and components that need more are
+/// refused when loaded, so that an instance slot is all an evaluation waits for.
+pub(crate) const MEMORIES_PER_INSTANCE: u32 = 2;
+pub(crate) const TABLES_PER_INSTANCE: u32 = 4;
+const CORE_INSTANCES_PER_INSTANCE: u32 = 16;
+/// The largest memory cap a runtime may allow: all a 32-bit memory can address.
+const MAX_MEMORY_MIB: u64 = 4096;
+
+/// Options for the shared engine (the config file's `[runtime]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
-pub struct Limits {
-    /// Wall-clock deadline for one evaluation (instantiate and call), in milliseconds.
-    pub deadline_ms: u64,
-    /// Cap on the policy's linear memory, in MiB.
-    pub memory_mib: u64,
-    /// Optional instruction budget (wasmtime fuel); needs fuel enabled on the runtime.
-    pub fuel: Option<u64>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { deadline_ms: 50, memory_mib: 64, fuel: None }
-    }
-}
-
-impl Limits {
-    /// The memory cap in bytes.
-    pub fn memory_bytes(&self) -> usize {
-        (self.memory_mib as usize).saturating_mul(1024 * 1024)
-    }
-
-    /// The deadline in epoch ticks (at least one whole deadline, never zero).
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        let tick_ms = EPOCH_TICK.as_millis() as u64;
-        self.deadline_ms.div_ceil(tick_ms).max(1) + 1
-    }
-}
-
-/// Options for the shared engine.
-#[derive(Clone, Debug)]
 pub struct RuntimeOptions {
     /// Policy instances that may exist at once (pooling allocator slots).
     pub max_concurrent_instances: u32,
-    /// The largest memory cap any policy may be given, in MiB.
+    /// The largest memory cap any policy may be given, in MiB (at most 4096).
     pub max_memory_mib: u64,
     /// Count fuel so that [`Limits::fuel`] can be enforced (costs some speed).
     pub fuel: bool,
@@ -84,10 +63,17 @@ pub struct Runtime {
     inner: Arc<RuntimeInner>,
 }
 
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("options", &self.inner.options).finish_non_exhaustive()
+    }
+}
+
 struct RuntimeInner {
     engine: Engine,
     linker: Linker<StoreState>,
     options: RuntimeOptions,
+    slots: Slots,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -101,6 +87,17 @@ impl Runtime {
     /// Creates the engine with epoch interruption, the pooling allocator and
     /// component-model concurrency off, and links the host's imports.
     pub fn new(options: RuntimeOptions) -> Result<Self, LoadError> {
+        let refuse = |reason: String| LoadError::Engine { reason, source: None };
+        if options.max_concurrent_instances == 0 {
+            return Err(refuse("max-concurrent-instances must be at least 1".into()));
+        }
+        if !(1..=MAX_MEMORY_MIB).contains(&options.max_memory_mib) {
+            return Err(refuse(format!(
+                "max-memory-mib {} is outside 1..={MAX_MEMORY_MIB} (what a 32-bit memory can address)",
+                options.max_memory_mib
+            )));
+        }
+        let engine_error = |reason: &str, e: wasmtime::Error| LoadError::Engine { reason: reason.into(), source: Some(e.into()) };
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -108,11 +105,11 @@ impl Runtime {
             .epoch_interruption(true)
             .consume_fuel(options.fuel);
         let mut pool = PoolingAllocationConfig::default();
-        let slots = options.max_concurrent_instances.max(1);
+        let slots = options.max_concurrent_instances;
         pool.total_component_instances(slots)
-            .total_core_instances(slots.saturating_mul(4))
-            .total_memories(slots.saturating_mul(2))
-            .total_tables(slots.saturating_mul(4))
+            .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_INSTANCE))
+            .total_memories(slots.saturating_mul(MEMORIES_PER_INSTANCE))
+            .total_tables(slots.saturating_mul(TABLES_PER_INSTANCE))
             .max_memory_size((options.max_memory_mib as usize).saturating_mul(1024 * 1024))
             .decommit_batch_size(DECOMMIT_BATCH);
         if kernel_has_pagemap_scan() {
@@ -126,10 +123,10 @@ impl Runtime {
                 .table_keep_resident(KEEP_RESIDENT_BYTES);
         }
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        let engine = Engine::new(&config).map_err(|e| engine_error("wasmtime refused the configuration", e))?;
 
         let mut linker = Linker::new(&engine);
-        link_host(&mut linker).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
+        link_host(&mut linker).map_err(|e| engine_error("linking the host's imports", e))?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -142,9 +139,10 @@ impl Runtime {
                     ticker_engine.increment_epoch();
                 }
             })
-            .map_err(|e| LoadError::Engine(format!("starting the epoch thread: {e}")))?;
+            .map_err(|e| LoadError::Engine { reason: "starting the epoch thread".into(), source: Some(e.into()) })?;
 
-        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, linker, options, stop_ticker }) })
+        let slots = Slots::new(slots);
+        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, linker, options, slots, stop_ticker }) })
     }
 
     /// The wasmtime engine.
@@ -161,21 +159,100 @@ impl Runtime {
         &self.inner.options
     }
 
-    /// Checks that `limits` can be enforced by this runtime.
-    pub fn check_limits(&self, limits: &Limits) -> Result<(), String> {
-        if limits.memory_mib > self.inner.options.max_memory_mib {
-            return Err(format!(
-                "memory-mib {} is above the runtime's maximum of {} MiB",
-                limits.memory_mib, self.inner.options.max_memory_mib
-            ));
+    /// True if both are clones of one runtime.
+    pub fn same(&self, other: &Runtime) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Waits up to `timeout` for an instance slot; `None` if none came free.
+    pub(crate) fn slot(&self, timeout: Duration) -> Option<SlotGuard<'_>> {
+        self.inner.slots.acquire(timeout)
+    }
+
+    /// Checks that `limits` can be enforced by this runtime, for a policy
+    /// whose memory starts at `initial_memory_bytes`; names the limit that cannot.
+    pub(crate) fn check_limits(
+        &self,
+        policy: &str,
+        limits: &Limits,
+        initial_memory_bytes: u64,
+    ) -> Result<(), SettingsError> {
+        let refuse = |limit, message: String| Err(SettingsError::Limits { policy: policy.to_string(), limit, message });
+        let max_mib = self.inner.options.max_memory_mib;
+        if limits.memory_mib > max_mib {
+            return refuse("memory-mib", format!("{} is above the runtime's max-memory-mib of {max_mib}", limits.memory_mib));
         }
-        if limits.deadline_ms == 0 {
-            return Err("deadline-ms must be at least 1".into());
+        if (limits.memory_bytes() as u64) < initial_memory_bytes {
+            return refuse(
+                "memory-mib",
+                format!(
+                    "{} is below the {:.1} MiB the policy's memory starts with; no evaluation could run",
+                    limits.memory_mib,
+                    initial_memory_bytes as f64 / (1024.0 * 1024.0)
+                ),
+            );
         }
-        if limits.fuel.is_some() && !self.inner.options.fuel {
-            return Err("a fuel limit needs fuel counting enabled on the runtime ([runtime] fuel = true)".into());
+        if !(1..=MAX_DEADLINE_MS).contains(&limits.deadline_ms) {
+            return refuse("deadline-ms", format!("{} is outside 1..={MAX_DEADLINE_MS}", limits.deadline_ms));
+        }
+        match limits.fuel {
+            Some(_) if !self.inner.options.fuel => {
+                refuse("fuel", "needs fuel counting enabled on the runtime ([runtime] fuel = true)".into())
+            }
+            Some(0) => refuse("fuel", "0 leaves the policy no instruction to run".into()),
+            _ => Ok(()),
+        }?;
+        if limits.max_effects == Some(0) {
+            return refuse("max-effects", "0 would refuse even a decision that changes nothing but cites a finding".into());
         }
         Ok(())
+    }
+}
+
+/// The deadline in epoch ticks (at least one whole deadline, never zero).
+/// `deadline_ms` is checked to be at most [`MAX_DEADLINE_MS`] when a chain is
+/// built; the arithmetic saturates all the same.
+pub(crate) fn deadline_ticks(limits: &Limits) -> u64 {
+    let tick_ms = EPOCH_TICK.as_millis() as u64;
+    limits.deadline_ms.min(MAX_DEADLINE_MS).div_ceil(tick_ms).max(1).saturating_add(1)
+}
+
+/// Counts the runtime's instance slots, so that an evaluation waits for a
+/// free one instead of failing in the pooling allocator.
+struct Slots {
+    free: Mutex<u32>,
+    freed: Condvar,
+}
+
+/// A held instance slot; dropping it frees the slot. Drop it after the store.
+pub(crate) struct SlotGuard<'a> {
+    slots: &'a Slots,
+}
+
+impl Slots {
+    fn new(total: u32) -> Self {
+        Slots { free: Mutex::new(total), freed: Condvar::new() }
+    }
+
+    fn acquire(&self, timeout: Duration) -> Option<SlotGuard<'_>> {
+        let deadline = Instant::now() + timeout;
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            free = self.freed.wait_timeout(free, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        *free -= 1;
+        Some(SlotGuard { slots: self })
+    }
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.slots.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.slots.freed.notify_one();
     }
 }
 

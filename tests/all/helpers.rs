@@ -26,5 +26,5 @@ pub fn chain(links: Vec<(&str, PolicyOptions)>) -> Chain {
     for (path, options) in links {
         builder = builder.policy(load(path), options).unwrap_or_else(|e| panic!("adding {path}: {e}"));
     }
-    builder.build()
+    builder.build().expect("a valid chain")
 }

@@ -76,7 +76,7 @@ fn fail_closed_can_serve_without_personalisation_instead_of_blocking() {
         reason: String::new(),
     });
     builder = builder.policy(crate::helpers::load(components::SCRIPTED), looping).unwrap();
-    let outcome = builder.build().evaluate(simple_request(NOON, "adult", "feed", 4)).unwrap();
+    let outcome = builder.build().unwrap().evaluate(simple_request(NOON, "adult", "feed", 4)).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert!(!outcome.personalised);
     // Non-personal scores of c0..c3 are 0, 37, 74, 10: served by those, best first.
@@ -90,5 +90,5 @@ fn limits_the_runtime_cannot_enforce_are_refused_at_load() {
         .policy(crate::helpers::load(components::NOOP), too_big)
         .err()
         .expect("refused");
-    assert!(error.to_string().contains("memory-mib 100000 is above"), "{error}");
+    assert!(error.to_string().contains("memory-mib 100000 is above the runtime's max-memory-mib of 256"), "{error}");
 }

@@ -46,7 +46,7 @@ fn a_provider_policy_cannot_undo_a_regulator_move_or_price() {
         amount_fen: 1200,
         reference_fen: 1000,
         cohort: "all".into(),
-        personalized: true,
+        personalised: true,
     });
     let regulator = scripted(PolicyOptions::regulator(), json!({"move": {"c0": -3}, "reprice": {"c0": 1000}}), "regulator");
     let provider = scripted(

@@ -19,7 +19,7 @@ fn curfew_at_23_00_blocks_a_12_to_16_user_and_cites_d16_f18() {
     let Verdict::Block { code, article, policy, retry_at_ms, .. } = &outcome.verdict else {
         panic!("expected a block, got {:?}", outcome.verdict)
     };
-    assert_eq!((code.as_str(), article.as_str(), policy.as_str()), ("minors.curfew", "D16 / F18; CAC minors-mode guideline (2024)", "minors"));
+    assert_eq!((code.as_str(), article.as_deref().unwrap_or_default(), policy.as_str()), ("minors.curfew", "D16 / F18; CAC minors-mode guideline (2024)", "minors"));
     // 23:00 → 06:00 is seven hours.
     assert_eq!(*retry_at_ms, Some(1_795_618_800_000 + 7 * 3_600_000));
     assert!(outcome.candidates.is_empty());
@@ -107,21 +107,20 @@ fn native_actions(decision: recguard_sdk::Decision) -> Vec<(String, String, Stri
 fn the_compiled_components_decide_exactly_as_the_native_logic() {
     use recguard_sdk::Policy;
     use recguard_tests::sdk_bridge::ToSdk;
-    let runtime = crate::helpers::runtime();
     let limits = recguard_host::Limits::default();
     for surface in ["feed", "hot-list"] {
         let request = recguard_tests::mixed_request(300, surface);
         let native_request = request.to_sdk();
 
         let minors = crate::helpers::load(components::MINORS);
-        let wasm = minors.evaluate(runtime, &request, "{}", &limits).result.unwrap();
+        let wasm = minors.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
         let native = minors::Minors::evaluate(&native_request, &minors::Settings::default());
         let native = native_actions(native);
         assert!(!native.is_empty());
         assert_eq!(host_actions(&wasm), native, "minors on {surface}");
 
         let hot = crate::helpers::load(components::HOT_LIST_INTEGRITY);
-        let wasm = hot.evaluate(runtime, &request, "{}", &limits).result.unwrap();
+        let wasm = hot.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
         let native = hot_list_integrity::HotListIntegrity::evaluate(&native_request, &Default::default());
         assert_eq!(host_actions(&wasm), native_actions(native), "hot-list-integrity on {surface}");
     }

@@ -1,6 +1,6 @@
 //! Bad requests get clear errors, never a panic.
 
-use recguard_host::{PolicyOptions, Request, RequestError};
+use recguard_host::{EvaluateError, PolicyOptions, Request, RequestError};
 use recguard_tests::{components, simple_request};
 
 use crate::helpers::chain;
@@ -42,10 +42,10 @@ fn duplicate_candidate_ids_and_impossible_offsets_are_refused() {
     let chain = chain(vec![(components::NOOP, PolicyOptions::regulator())]);
     let mut request = simple_request(0, "adult", "feed", 2);
     request.candidates[1].id = "c0".into();
-    assert!(matches!(chain.evaluate(request), Err(RequestError::DuplicateCandidate(id)) if id == "c0"));
+    assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::DuplicateCandidate(id))) if id == "c0"));
     let mut request = simple_request(0, "adult", "feed", 1);
     request.utc_offset_minutes = 5000;
-    assert!(matches!(chain.evaluate(request), Err(RequestError::UtcOffset(5000))));
+    assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::UtcOffset(5000)))));
 }
 
 #[test]

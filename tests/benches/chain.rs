@@ -23,7 +23,7 @@ fn chain_of(runtime: &Runtime, paths: &[&str]) -> Chain {
         let component = PolicyComponent::load_file(runtime, path).expect("component");
         builder = builder.policy(component, PolicyOptions::regulator()).expect("policy");
     }
-    builder.build()
+    builder.build().expect("a valid chain")
 }
 
 fn bench(c: &mut Criterion) {

@@ -4,9 +4,10 @@
 //! grants nothing but the host's `log`), then each core module is turned into
 //! a component with `wit-component`, from the contract that wit-bindgen
 //! embedded in it. Where rustup has no wasm32 target, Debian's Rust toolchain
-//! builds the standard library from source (`-Zbuild-std`); it is installed
-//! with apt-get if missing. Used by `cargo xtask build-policies` and by the
-//! integration tests' build script.
+//! builds the standard library from source (`-Zbuild-std`). Nothing here
+//! installs anything: `scripts/setup.sh` (run by the README's commands) does,
+//! and a build that finds no toolchain says to run it. Used by `cargo xtask
+//! build-policies` and by the integration tests' build script.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +21,7 @@ const PROFILE: &str = "policy";
 const INITIAL_MEMORY_BYTES: usize = 2 << 20;
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
+/// What `scripts/setup.sh` installs where rustup has no wasm32 target.
 const DEBIAN_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
 
 /// How this machine compiles Rust to wasm32.
@@ -73,34 +75,20 @@ pub fn discover_policies(root: &Path) -> Result<Vec<Policy>> {
     Ok(found)
 }
 
-/// Finds a toolchain that targets wasm32, installing Debian's if there is none.
-pub fn find_or_install_toolchain() -> Result<Toolchain> {
+/// Finds a toolchain that targets wasm32: rustup's target if installed,
+/// otherwise Debian's Rust with its standard library sources.
+pub fn find_toolchain() -> Result<Toolchain> {
     if rustup_has_wasm_target() {
         return Ok(Toolchain::Rustup);
     }
     if debian_toolchain_ready() {
         return Ok(Toolchain::Debian);
     }
-    eprintln!("xtask: no wasm32 target in rustup; installing Debian's Rust toolchain ({})", DEBIAN_PACKAGES.join(" "));
-    let apt = |args: &[&str]| -> Result<()> {
-        let status = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .context("running apt-get (install rustup's wasm32-unknown-unknown target, or Debian's rustc-web, cargo-web, rust-web-src and lld-22)")?;
-        if !status.success() {
-            bail!("apt-get {} failed ({status}); run it as root, or add rustup's wasm32-unknown-unknown target", args.join(" "));
-        }
-        Ok(())
-    };
-    apt(&["update", "-q"])?;
-    let mut install = vec!["install", "-y", "-q"];
-    install.extend(DEBIAN_PACKAGES);
-    apt(&install)?;
-    if !debian_toolchain_ready() {
-        bail!("Debian's Rust toolchain was installed but {DEBIAN_RUSTC} has no standard library sources");
-    }
-    Ok(Toolchain::Debian)
+    bail!(
+        "no Rust toolchain here targets {TARGET}: rustup has no {TARGET} target, and Debian's {} are not installed; \
+         run `./scripts/setup.sh` (the README's commands run it), or `rustup target add {TARGET}`",
+        DEBIAN_PACKAGES.join(", ")
+    )
 }
 
 fn rustup_has_wasm_target() -> bool {
@@ -191,7 +179,7 @@ pub fn build_policies(root: &Path, packages: &[String]) -> Result<Vec<PathBuf>> 
             .map(|name| all.iter().find(|p| &p.package == name).with_context(|| format!("no policy package named '{name}'")))
             .collect::<Result<_>>()?
     };
-    let toolchain = find_or_install_toolchain()?;
+    let toolchain = find_toolchain()?;
     compile_core_modules(root, &toolchain, &selected)?;
     let out_dir = root.join("target/policies");
     std::fs::create_dir_all(&out_dir)?;

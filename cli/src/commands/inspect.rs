@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+
+use crate::output;
 use recguard_host::{PolicyComponent, Runtime, RuntimeOptions};
 
 /// Print a policy's descriptor and the WIT of its component.
@@ -24,20 +26,20 @@ impl InspectCommand {
         let component = PolicyComponent::load_file(&runtime, &self.policy)?;
         let descriptor = component.descriptor();
         if self.json {
-            println!("{}", serde_json::to_string_pretty(descriptor)?);
+            output::line(serde_json::to_string_pretty(descriptor)?)?;
             return Ok(ExitCode::SUCCESS);
         }
-        println!("name:     {}", descriptor.name);
-        println!("version:  {}", descriptor.version);
-        println!("digest:   {}", component.digest());
-        println!("summary:  {}", descriptor.summary);
+        output::line(format!("name:     {}", descriptor.name))?;
+        output::line(format!("version:  {}", descriptor.version))?;
+        output::line(format!("digest:   {}", component.digest()))?;
+        output::line(format!("summary:  {}", descriptor.summary))?;
         let articles: Vec<String> = descriptor.articles.iter().map(|a| a.to_string()).collect();
-        println!("articles: {}", articles.join(", "));
-        println!("reads:    {}", descriptor.reads.join(", "));
+        output::line(format!("articles: {}", articles.join(", ")))?;
+        output::line(format!("reads:    {}", descriptor.reads.join(", ")))?;
         let defaults: serde_json::Value = serde_json::from_str(&descriptor.default_settings)
             .unwrap_or(serde_json::Value::String(descriptor.default_settings.clone()));
-        println!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?);
-        println!("\nWIT:\n{}", component_wit(&self.policy)?);
+        output::line(format!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?))?;
+        output::line(format!("\nWIT:\n{}", component_wit(&self.policy)?))?;
         Ok(ExitCode::SUCCESS)
     }
 }

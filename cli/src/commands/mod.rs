@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod eval;
 mod inspect;
+mod summary;
 mod test;
 
 /// recguard: a WebAssembly policy runtime for recommendation systems.
@@ -18,7 +19,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Evaluate requests through the chain a config file describes; prints the outcome as JSON.
+    /// Evaluate requests through the chain a config file describes; prints each outcome (JSON, or a summary).
     Eval(eval::EvalCommand),
     /// Print what a policy component describes, and its WIT.
     Inspect(inspect::InspectCommand),

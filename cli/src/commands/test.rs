@@ -19,6 +19,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+
+use crate::output;
 use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime, RuntimeOptions};
 use serde::Deserialize;
 use serde_json::Value;
@@ -58,21 +60,21 @@ impl TestCommand {
                 None => default_component(dir)?,
             };
             let component = PolicyComponent::load_file(&runtime, &component_path)?;
-            println!("{} ({})", component.descriptor().name, component_path.display());
+            output::line(format!("{} ({})", component.descriptor().name, component_path.display()))?;
             for (path, vector) in read_vectors(dir)? {
                 match run_vector(&runtime, &component, &vector) {
                     Ok(()) => {
                         passed += 1;
-                        println!("  ok    {}", vector.name);
+                        output::line(format!("  ok    {}", vector.name))?;
                     }
                     Err(error) => {
                         failed += 1;
-                        println!("  FAIL  {} ({}): {error:#}", vector.name, path.display());
+                        output::line(format!("  FAIL  {} ({}): {error:#}", vector.name, path.display()))?;
                     }
                 }
             }
         }
-        println!("{passed} passed, {failed} failed");
+        output::line(format!("{passed} passed, {failed} failed"))?;
         Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 }
@@ -82,7 +84,7 @@ fn run_vector(runtime: &Runtime, component: &PolicyComponent, vector: &Vector) -
     if let Some(settings) = &vector.settings {
         options = options.settings(settings.clone());
     }
-    let chain = Chain::builder(runtime).policy(component.clone(), options)?.build();
+    let chain = Chain::builder(runtime).policy(component.clone(), options)?.build()?;
     let request = Request::from_json(&vector.request.to_string()).context("the vector's request")?;
     let outcome = serde_json::to_value(chain.evaluate(request)?)?;
     matches(&vector.expect, &outcome, "$")

@@ -87,7 +87,7 @@ impl Policy for AntiAddiction {
                 Article::D8F8,
                 format!("You have been scrolling for {} minutes. Consider taking a break.", usage.continuous_minutes),
             );
-            decision.notify(&finding);
+            decision.notice(&finding, None);
         }
         let window = (parse_clock(&settings.late_night_start), parse_clock(&settings.late_night_end));
         if let (Ok(start), Ok(end)) = window {
@@ -97,7 +97,7 @@ impl Policy for AntiAddiction {
                     Article::D8F8,
                     "It is late. Rest well: the feed will still be here tomorrow.",
                 );
-                decision.notify(&finding);
+                decision.notice(&finding, None);
             }
         }
         if usage.items_this_session >= settings.concentration_min_items {

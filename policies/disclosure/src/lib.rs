@@ -62,14 +62,10 @@ impl Policy for Disclosure {
         if settings.exempt_surfaces.iter().any(|s| s == recguard_sdk::surface_name(request.surface)) {
             return decision;
         }
-        let finding = Finding::new(
-            "disclosure.algorithmic-recommendation",
-            Article::D14F16,
-            "This service tells you that it uses algorithmic recommendation.",
-        )
-        .citing("D22 / F26 (filing number and link)");
         let text = format!("{} Algorithm filing No. {}", settings.notice, settings.filing_number);
-        decision.notice(&text, Some(&settings.filing_link), &finding);
+        let finding = Finding::new("disclosure.algorithmic-recommendation", Article::D14F16, text)
+            .citing("D22 / F26 (filing number and link)");
+        decision.notice(&finding, Some(&settings.filing_link));
         decision
     }
 }

@@ -65,7 +65,7 @@ impl Policy for Minors {
             )
             .citing(GUIDELINE);
             let retry = request.now_ms + now.minutes_until(clock.curfew.1) as u64 * 60_000;
-            decision.refuse(Some(retry), &finding);
+            decision.block(&finding, Some(retry));
             return decision;
         }
 
@@ -78,7 +78,7 @@ impl Policy for Minors {
             )
             .citing(GUIDELINE);
             let retry = request.now_ms + now.minutes_until(0) as u64 * 60_000;
-            decision.refuse(Some(retry), &finding);
+            decision.block(&finding, Some(retry));
             return decision;
         }
 
@@ -92,7 +92,7 @@ impl Policy for Minors {
                 ),
             )
             .citing(GUIDELINE);
-            decision.notify(&finding);
+            decision.notice(&finding, None);
         }
 
         for item in &request.candidates {

@@ -125,7 +125,7 @@ fn games_only_friday_to_sunday_20_to_21() {
 fn top_ups_within_the_band_caps() {
     let mut req = minor_at("2026-11-25T20:00");
     let mut top_up = item("t", ItemKind::TopUp, &["education"]);
-    top_up.price = Some(PriceQuote { amount_fen: 5_000, reference_fen: 5_000, cohort: "all".into(), personalized: false });
+    top_up.price = Some(PriceQuote { amount_fen: 5_000, reference_fen: 5_000, cohort: "all".into(), personalised: false });
     req.candidates.push(top_up);
     assert!(evaluate(&req).dropped().is_empty());
     req.user.usage.spent_this_month_fen = 15_001;

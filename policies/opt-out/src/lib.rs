@@ -32,11 +32,11 @@ impl Policy for OptOut {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "When personalisation is off, ranks by a non-personal score and sets the user's tags aside, on the very request.";
     const ARTICLES: &'static [Article] = &[Article::D15F17];
-    const READS: &'static [&'static str] = &["user.personalization-off", "user.tags", "candidates.non-personal-score"];
+    const READS: &'static [&'static str] = &["user.personalisation-off", "user.tags", "candidates.non-personal-score"];
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if !request.user.personalization_off {
+        if !request.user.personalisation_off {
             return decision;
         }
         let finding = Finding::new(
@@ -67,7 +67,7 @@ mod tests {
 
     fn req(off: bool) -> Request {
         let mut req = request(Surface::Feed, AgeBand::Adult, "2026-11-25T12:00", 480);
-        req.user.personalization_off = off;
+        req.user.personalisation_off = off;
         req.user.tags.push(UserTag { name: "cars".into(), source: TagSource::Inferred, deleted_by_user: false });
         for (id, personal, popular) in [("a", 0.9, 0.1), ("b", 0.5, 0.8), ("c", 0.1, 0.8)] {
             let mut c = candidate(id);

@@ -2,7 +2,7 @@
 //!
 //! A quote above the reference price for the same item and cohort by more
 //! than a tolerance, when the difference comes from the user's preferences or
-//! trading habits (the provider marks such quotes `personalized`), is flagged:
+//! trading habits (the provider marks such quotes `personalised`), is flagged:
 //! the item is served at the reference price, or dropped, as configured.
 
 use recguard_sdk::prelude::*;
@@ -57,7 +57,7 @@ impl Policy for PriceFairness {
         for item in &request.candidates {
             let Some(price) = &item.price else { continue };
             let ceiling = price.reference_fen as f64 * (1.0 + settings.tolerance);
-            if !price.personalized || (price.amount_fen as f64) <= ceiling {
+            if !price.personalised || (price.amount_fen as f64) <= ceiling {
                 continue;
             }
             let finding = Finding::new(
@@ -91,11 +91,11 @@ mod tests {
     use recguard_sdk::testing::{candidate, request};
     use recguard_sdk::PriceQuote;
 
-    fn offer(amount: u64, personalized: bool) -> Request {
+    fn offer(amount: u64, personalised: bool) -> Request {
         let mut req = request(Surface::Search, AgeBand::Adult, "2026-11-25T12:00", 480);
         let mut item = candidate("room");
         item.kind = ItemKind::Product;
-        item.price = Some(PriceQuote { amount_fen: amount, reference_fen: 10_000, cohort: "new-customers".into(), personalized });
+        item.price = Some(PriceQuote { amount_fen: amount, reference_fen: 10_000, cohort: "new-customers".into(), personalised });
         req.candidates.push(item);
         req
     }

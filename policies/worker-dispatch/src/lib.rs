@@ -63,7 +63,7 @@ impl Policy for WorkerDispatch {
                 format!("You have been online {} hours today. No more orders today: rest well.", usage.minutes_today / 60),
             );
             let midnight = request.now_ms + LocalTime::of(request).minutes_until(0) as u64 * 60_000;
-            decision.refuse(Some(midnight), &finding);
+            decision.block(&finding, Some(midnight));
             return decision;
         }
         if usage.continuous_minutes >= settings.max_continuous_minutes {
@@ -76,7 +76,7 @@ impl Policy for WorkerDispatch {
                 ),
             );
             let retry = request.now_ms + settings.rest_minutes as u64 * 60_000;
-            decision.refuse(Some(retry), &finding);
+            decision.block(&finding, Some(retry));
             return decision;
         }
         for order in &request.candidates {

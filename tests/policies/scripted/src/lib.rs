@@ -18,6 +18,10 @@ pub enum Behaviour {
     GrowMemory,
     /// Panic (a trap).
     Panic,
+    /// Loop for ever in `validate-settings`.
+    LoopInValidate,
+    /// Run `spin` loop iterations, then decide as scripted.
+    Spin,
 }
 
 /// The script.
@@ -45,6 +49,16 @@ pub struct Settings {
     pub set_aside: Vec<String>,
     /// Log this line.
     pub log: Option<String>,
+    /// Show this many distinct notices.
+    pub flood_notices: u32,
+    /// Give every candidate this many distinct labels.
+    pub flood_labels: u32,
+    /// Give every candidate one label of this many bytes.
+    pub label_bytes: u32,
+    /// Make this many moves, alternately to the top and the bottom.
+    pub flood_moves: u32,
+    /// With `spin`: loop iterations to run.
+    pub spin: u64,
 }
 
 /// The scripted policy.
@@ -58,7 +72,17 @@ impl Policy for Scripted {
     const ARTICLES: &'static [Article] = &[Article::D12F12];
     const READS: &'static [&'static str] = &["candidates.id"];
 
-    fn evaluate(_request: &Request, settings: &Settings) -> Decision {
+    fn validate(settings: &Settings) -> Result<(), String> {
+        if settings.behaviour == Behaviour::LoopInValidate {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(request: &Request, settings: &Settings) -> Decision {
         match settings.behaviour {
             Behaviour::Decide => {}
             Behaviour::Loop => {
@@ -74,6 +98,13 @@ impl Policy for Scripted {
                 }
             }
             Behaviour::Panic => panic!("scripted panic"),
+            Behaviour::LoopInValidate => {}
+            Behaviour::Spin => {
+                let mut n: u64 = 0;
+                while n < settings.spin {
+                    n = std::hint::black_box(n + 1);
+                }
+            }
         }
         if let Some(line) = &settings.log {
             recguard_sdk::info(line);
@@ -96,15 +127,40 @@ impl Policy for Scripted {
             decision.rerank(order.clone(), &finding);
         }
         if let Some(text) = &settings.notice {
-            decision.notice(text, None, &finding);
+            decision.notice(&Finding::new("scripted.notice", Article::D12F12, text.as_str()), None);
         }
         for tag in &settings.set_aside {
             decision.set_aside_tag(tag, &finding);
         }
+        flood(request, settings, &finding, &mut decision);
         if let Some(reason) = &settings.block {
-            decision.block(reason, None, &finding);
+            decision.block(&Finding::new("scripted.block", Article::D12F12, reason.as_str()), None);
         }
         decision
+    }
+}
+
+/// The hostile floods: many notices, labels, long labels, many moves.
+fn flood(request: &Request, settings: &Settings, finding: &Finding, decision: &mut Decision) {
+    for i in 0..settings.flood_notices {
+        decision.notice(&Finding::new("scripted.flood", Article::D12F12, format!("notice {i}")), None);
+    }
+    let long_label = "L".repeat(settings.label_bytes as usize);
+    for candidate in &request.candidates {
+        for i in 0..settings.flood_labels {
+            decision.label(&candidate.id, &format!("label-{i}"), finding);
+        }
+        if settings.label_bytes > 0 {
+            decision.label(&candidate.id, &long_label, finding);
+        }
+    }
+    let count = request.candidates.len();
+    for i in 0..settings.flood_moves as usize {
+        if count == 0 {
+            break;
+        }
+        let places = if i % 2 == 0 { count as i32 } else { -(count as i32) };
+        decision.move_by(&request.candidates[(i * 7919) % count].id, places, finding);
     }
 }
 

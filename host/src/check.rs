@@ -1,0 +1,164 @@
+//! The one place a policy's decision is checked, whole, before any of it
+//! applies: its size against the policy's limits, every finding's citation,
+//! every index into the findings, every candidate it names, every label it
+//! attaches. A decision that fails a check is refused as a whole and the
+//! policy's error policy applies, with the failure attributed to that policy.
+//! Linear in the size of the decision and the request.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::decision::{Action, Decision};
+use crate::merge::Working;
+use crate::options::{Issuer, Limits};
+use crate::outcome::{Failure, FailureKind};
+
+/// The longest label a policy may attach, in bytes.
+pub const MAX_LABEL_BYTES: usize = 128;
+/// The most labels the policies of one issuer may add to one candidate over
+/// the whole chain. Regulator- and provider-issued policies each have their
+/// own allowance, so that no provider policy can use up a regulator's, and
+/// what a later policy receives grows by at most this many labels a candidate.
+pub const MAX_ADDED_LABELS_PER_ISSUER: u32 = 8;
+
+/// A decision checked against the request it will change.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    /// The decision.
+    pub decision: Decision,
+    /// For each action, the list position of its candidate.
+    pub positions: Vec<usize>,
+    /// For each action, whether it is a label the candidate does not have yet.
+    pub new_label: Vec<bool>,
+}
+
+fn invalid(message: String) -> Failure {
+    Failure { kind: FailureKind::InvalidDecision, message }
+}
+
+fn too_large(message: String) -> Failure {
+    Failure { kind: FailureKind::DecisionLimit, message }
+}
+
+/// Checks `decision` against the request as `working` holds it, for a policy
+/// of `issuer` under `limits`.
+pub(crate) fn check(decision: Decision, working: &Working, issuer: Issuer, limits: &Limits) -> Result<Checked, Failure> {
+    check_size(&decision, working.original_candidates(), limits)?;
+    check_findings(&decision)?;
+    let candidates = &working.request.candidates;
+    let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+
+    let mut positions = Vec::with_capacity(decision.actions.len());
+    let mut new_label = Vec::with_capacity(decision.actions.len());
+    // Labels each labelled candidate has, and how many this decision adds.
+    let mut labels: HashMap<usize, (HashSet<&str>, u32)> = HashMap::new();
+    for action in &decision.actions {
+        let Some(&i) = index.get(action.candidate_id.as_str()) else {
+            return Err(invalid(format!("an action names candidate '{}', which is not in the list", action.candidate_id)));
+        };
+        let mut is_new = false;
+        match &action.action {
+            Action::Reprice(_) if candidates[i].price.is_none() => {
+                return Err(invalid(format!("reprice of candidate '{}', which has no price quote", action.candidate_id)));
+            }
+            Action::Label(label) => {
+                if label.len() > MAX_LABEL_BYTES {
+                    return Err(too_large(format!(
+                        "a label for candidate '{}' is {} bytes long, above the {MAX_LABEL_BYTES} bytes a label may have",
+                        action.candidate_id,
+                        label.len()
+                    )));
+                }
+                let (present, added) =
+                    labels.entry(i).or_insert_with(|| (candidates[i].labels.iter().map(String::as_str).collect(), 0));
+                if present.insert(label.as_str()) {
+                    *added += 1;
+                    is_new = true;
+                    let before = working.labels_added(&candidates[i].id, issuer);
+                    if before + *added > MAX_ADDED_LABELS_PER_ISSUER {
+                        return Err(too_large(format!(
+                            "the decision would give candidate '{}' more than the {MAX_ADDED_LABELS_PER_ISSUER} labels {} policies may add to one candidate",
+                            action.candidate_id,
+                            issuer_name(issuer)
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        positions.push(i);
+        new_label.push(is_new);
+    }
+    if let Some(rerank) = &decision.rerank {
+        let mut seen = HashSet::with_capacity(rerank.order.len());
+        for id in &rerank.order {
+            if !index.contains_key(id.as_str()) {
+                return Err(invalid(format!("the rerank names candidate '{id}', which is not in the list")));
+            }
+            if !seen.insert(id.as_str()) {
+                return Err(invalid(format!("the rerank names candidate '{id}' twice")));
+            }
+        }
+    }
+    Ok(Checked { decision, positions, new_label })
+}
+
+fn issuer_name(issuer: Issuer) -> &'static str {
+    match issuer {
+        Issuer::Regulator => "regulator-issued",
+        Issuer::Provider => "provider-issued",
+    }
+}
+
+/// Counts and bytes, against `max-effects` and `max-decision-bytes`.
+fn check_size(decision: &Decision, candidates: usize, limits: &Limits) -> Result<(), Failure> {
+    let effects = decision.findings.len() + decision.actions.len() + decision.notices.len() + decision.tags_set_aside.len();
+    let cap = limits.effects_cap(candidates);
+    if effects > cap {
+        return Err(too_large(format!(
+            "the decision holds {effects} findings, actions, notices and tags set aside, above max-effects of {cap}"
+        )));
+    }
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let bytes: usize = decision
+        .findings
+        .iter()
+        .map(|f| f.code.len() + f.message.len() + opt(&f.citation.instrument))
+        .chain(decision.actions.iter().map(|a| {
+            a.candidate_id.len() + if let Action::Label(label) = &a.action { label.len() } else { 0 }
+        }))
+        .chain(decision.notices.iter().map(|n| n.text.len() + opt(&n.link)))
+        .chain(decision.tags_set_aside.iter().map(|t| t.tag.len()))
+        .chain(decision.rerank.iter().flat_map(|r| r.order.iter().map(String::len)))
+        .chain(decision.block.iter().map(|b| b.reason.len()))
+        .sum();
+    let cap = limits.decision_bytes_cap(candidates);
+    if bytes > cap {
+        return Err(too_large(format!("the decision holds {bytes} bytes of text, above max-decision-bytes of {cap}")));
+    }
+    Ok(())
+}
+
+/// Every finding cites something, and every effect cites a finding that exists.
+fn check_findings(decision: &Decision) -> Result<(), Failure> {
+    if let Some((i, finding)) = decision.findings.iter().enumerate().find(|(_, f)| !f.citation.cites_anything()) {
+        return Err(invalid(format!(
+            "finding {i} ('{}') cites no article and no other instrument; every finding must say what it rests on",
+            finding.code
+        )));
+    }
+    let count = decision.findings.len();
+    let indices = decision
+        .actions
+        .iter()
+        .map(|a| a.finding)
+        .chain(decision.notices.iter().map(|n| n.finding))
+        .chain(decision.block.iter().map(|b| b.finding))
+        .chain(decision.rerank.iter().map(|r| r.finding))
+        .chain(decision.tags_set_aside.iter().map(|t| t.finding));
+    for index in indices {
+        if index as usize >= count {
+            return Err(invalid(format!("an effect cites finding {index}, but the decision has {count} finding(s)")));
+        }
+    }
+    Ok(())
+}
