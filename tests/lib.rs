@@ -5,6 +5,12 @@
 
 pub mod sdk_bridge;
 
+/// The README's Rust examples, run as doctests (`cargo test --doc -p recguard-tests`),
+/// so that what the README shows compiles and does what it says.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 /// Paths of the compiled policy components.
 pub mod components {
     include!(concat!(env!("OUT_DIR"), "/components.rs"));

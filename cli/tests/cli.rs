@@ -99,3 +99,105 @@ fn test_runs_every_reference_policys_vectors_against_its_component() {
     assert!(text.lines().last().unwrap().ends_with("passed, 0 failed"), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
 }
+
+/// Runs `recguard` with standard output going to `stdout`.
+fn recguard_to(args: &[&str], stdout: std::process::Stdio) -> Output {
+    let _ = recguard_tests::components::MINORS;
+    Command::new(env!("CARGO_BIN_EXE_recguard"))
+        .args(args)
+        .current_dir(workspace_root())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+/// Asserts the README's promise: one line on standard error, exit code 2, no panic.
+fn assert_one_line_error(output: &Output, expected: &str) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.starts_with("recguard: ") && message.contains(expected), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+}
+
+const EVAL: [&str; 5] = ["eval", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json"];
+
+#[test]
+fn a_closed_or_full_standard_output_is_an_error_not_a_panic() {
+    // Before: exit 101 and a backtrace.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = recguard_to(&EVAL, writer.into());
+    assert_one_line_error(&output, "cannot write to standard output");
+
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = recguard_to(&EVAL, full.into());
+    assert_one_line_error(&output, "cannot write to standard output");
+}
+
+#[test]
+fn config_and_settings_errors_are_one_line() {
+    let dir = std::env::temp_dir().join(format!("recguard-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let minors = workspace_root().join("target/policies/minors.wasm");
+    let policy = format!("[[policy]]\npath = {:?}\nissuer = \"regulator\"\n", minors.to_str().unwrap());
+
+    // Before: six lines of TOML snippet.
+    let bad_toml = write("bad.toml", &format!("{policy}mode = enforce\n"));
+    let output = recguard(&["eval", "--config", &bad_toml, "--request", "examples/requests/hot-list.json"]);
+    assert_one_line_error(&output, "line 4, column 8");
+
+    let wrong_type = write("type.toml", &format!("[limits]\ndeadline-ms = \"soon\"\n{policy}"));
+    let output = recguard(&["eval", "--config", &wrong_type, "--request", "examples/requests/hot-list.json"]);
+    assert_one_line_error(&output, "deadline-ms");
+
+    // Before: the whole default settings on a second line.
+    let bad_settings = write("settings.toml", &format!("{policy}[policy.settings]\ncurfew-start = \"25:00\"\n"));
+    let output = recguard(&["eval", "--config", &bad_settings, "--request", "examples/requests/hot-list.json"]);
+    assert_one_line_error(&output, "curfew-start");
+
+    let impossible = write("limits.toml", &format!("{policy}limits = {{ memory-mib = 1 }}\n"));
+    let output = recguard(&["eval", "--config", &impossible, "--request", "examples/requests/hot-list.json"]);
+    assert_one_line_error(&output, "memory-mib 1 is below");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn endless_inputs_are_cut_at_their_limits() {
+    // Before: reading /dev/zero ran until memory was gone.
+    let output = recguard(&["eval", "--config", "examples/recguard.toml", "--request", "/dev/zero"]);
+    assert_one_line_error(&output, "larger than the 16 MiB a request may have");
+    let output = recguard(&["inspect", "/dev/zero"]);
+    assert_one_line_error(&output, "larger than the 128 MiB a policy component may have");
+    let output = recguard(&["eval", "--config", "/dev/zero", "--request", "examples/requests/hot-list.json"]);
+    assert_one_line_error(&output, "larger than the 1 MiB a config may have");
+}
+
+#[test]
+fn the_summary_shows_verdict_counts_and_findings_at_a_glance() {
+    let output = recguard(&[
+        "eval",
+        "--config",
+        "examples/recguard.toml",
+        "--format",
+        "summary",
+        "--request",
+        "examples/requests/minor-at-23h.json",
+        "--request",
+        "examples/requests/hot-list.json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let blocked = text.lines().next().unwrap();
+    assert!(blocked.starts_with("req-minor-2300: BLOCKED by minors (minors.curfew, D16 / F18"), "{text}");
+    assert!(blocked.contains("Retry after 2026-"), "{text}");
+    let served = text.lines().find(|l| l.contains(": SERVED")).expect("the hot-list request is served");
+    assert!(served.contains("dropped"), "{text}");
+    assert!(text.contains("hot-list.fake-engagement") && text.contains("D13 / F14"), "{text}");
+}

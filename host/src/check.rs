@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::decision::{Action, Decision};
 use crate::merge::Working;
-use crate::options::{Issuer, Limits};
+use crate::options::{Issuer, Limits, RequestSize};
 use crate::outcome::{Failure, FailureKind};
 
 /// The longest label a policy may attach, in bytes.
@@ -42,7 +42,7 @@ fn too_large(message: String) -> Failure {
 /// Checks `decision` against the request as `working` holds it, for a policy
 /// of `issuer` under `limits`.
 pub(crate) fn check(decision: Decision, working: &Working, issuer: Issuer, limits: &Limits) -> Result<Checked, Failure> {
-    check_size(&decision, working.original_candidates(), limits)?;
+    check_size(&decision, working.original_size(), limits)?;
     check_findings(&decision)?;
     let candidates = &working.request.candidates;
     let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
@@ -110,9 +110,9 @@ fn issuer_name(issuer: Issuer) -> &'static str {
 }
 
 /// Counts and bytes, against `max-effects` and `max-decision-bytes`.
-fn check_size(decision: &Decision, candidates: usize, limits: &Limits) -> Result<(), Failure> {
+fn check_size(decision: &Decision, size: RequestSize, limits: &Limits) -> Result<(), Failure> {
     let effects = decision.findings.len() + decision.actions.len() + decision.notices.len() + decision.tags_set_aside.len();
-    let cap = limits.effects_cap(candidates);
+    let cap = limits.effects_cap(size);
     if effects > cap {
         return Err(too_large(format!(
             "the decision holds {effects} findings, actions, notices and tags set aside, above max-effects of {cap}"
@@ -131,7 +131,7 @@ fn check_size(decision: &Decision, candidates: usize, limits: &Limits) -> Result
         .chain(decision.rerank.iter().flat_map(|r| r.order.iter().map(String::len)))
         .chain(decision.block.iter().map(|b| b.reason.len()))
         .sum();
-    let cap = limits.decision_bytes_cap(candidates);
+    let cap = limits.decision_bytes_cap(size);
     if bytes > cap {
         return Err(too_large(format!("the decision holds {bytes} bytes of text, above max-decision-bytes of {cap}")));
     }

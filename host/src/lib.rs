@@ -40,7 +40,9 @@ pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 pub use component::{Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
 pub use error::{ConfigError, EvaluateError, LoadError, SettingsError};
-pub use options::{ChainOptions, FailClosed, FailClosedResponse, Issuer, Limits, Mode, OnError, PolicyOptions, MAX_DEADLINE_MS};
+pub use options::{
+    ChainOptions, FailClosed, FailClosedResponse, Issuer, Limits, Mode, OnError, PolicyOptions, RequestSize, MAX_DEADLINE_MS,
+};
 pub use outcome::{
     Change, Effect, EffectResult, Failure, FailureKind, Outcome, PolicyTrace, ServedItem, ServedNotice, Status,
     TracedFinding, Verdict,

@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::check::Checked;
 use crate::decision::{Action, Decision};
-use crate::options::Issuer;
+use crate::options::{Issuer, RequestSize};
 use crate::order::apply_moves;
 use crate::outcome::{Change, Effect, EffectResult, ServedNotice, Verdict};
 use crate::request::{Candidate, Request};
@@ -43,8 +43,8 @@ use crate::request::{Candidate, Request};
 pub(crate) struct Working {
     /// The request, as the next policy will see it.
     pub request: Request,
-    /// Candidates in the request as the chain received it (caps scale with it).
-    original_candidates: usize,
+    /// The request's size as the chain received it (caps scale with it).
+    original_size: RequestSize,
     /// Candidates whose position or price a regulator-issued policy set.
     protected_position: HashSet<String>,
     protected_price: HashSet<String>,
@@ -60,7 +60,7 @@ pub(crate) struct Working {
 impl Working {
     pub fn new(request: Request) -> Self {
         Working {
-            original_candidates: request.candidates.len(),
+            original_size: RequestSize { candidates: request.candidates.len(), user_tags: request.user.tags.len() },
             request,
             protected_position: HashSet::new(),
             protected_price: HashSet::new(),
@@ -73,9 +73,9 @@ impl Working {
         }
     }
 
-    /// How many candidates the request had when the chain received it.
-    pub fn original_candidates(&self) -> usize {
-        self.original_candidates
+    /// The request's size when the chain received it.
+    pub fn original_size(&self) -> RequestSize {
+        self.original_size
     }
 
     /// Labels the policies of `issuer` have added to the candidate so far.

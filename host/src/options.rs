@@ -87,10 +87,11 @@ pub struct Limits {
     /// Optional instruction budget (wasmtime fuel); needs fuel enabled on the runtime.
     pub fuel: Option<u64>,
     /// The most findings, actions, notices and tags set aside one decision may
-    /// hold; none: 64 plus 8 per candidate of the request.
+    /// hold; none: 64, plus 8 per candidate and 2 per user tag of the request.
     pub max_effects: Option<u32>,
     /// The most bytes of text (codes, messages, labels, ids) one decision may
-    /// hold; none: 64 KiB plus 1 KiB per candidate of the request.
+    /// hold; none: 64 KiB, plus 1 KiB per candidate and 512 bytes per user tag
+    /// of the request.
     pub max_decision_bytes: Option<u64>,
 }
 
@@ -111,21 +112,30 @@ impl Limits {
         std::time::Duration::from_millis(self.deadline_ms)
     }
 
-    /// The effect cap for a request of `candidates` candidates.
-    pub fn effects_cap(&self, candidates: usize) -> usize {
+    /// The effect cap for a request of this size (as the chain received it).
+    pub fn effects_cap(&self, size: RequestSize) -> usize {
         match self.max_effects {
             Some(cap) => cap as usize,
-            None => 64 + 8 * candidates,
+            None => 64 + 8 * size.candidates + 2 * size.user_tags,
         }
     }
 
-    /// The decision-size cap in bytes for a request of `candidates` candidates.
-    pub fn decision_bytes_cap(&self, candidates: usize) -> usize {
+    /// The decision-size cap in bytes for a request of this size (as the chain received it).
+    pub fn decision_bytes_cap(&self, size: RequestSize) -> usize {
         match self.max_decision_bytes {
             Some(cap) => usize::try_from(cap).unwrap_or(usize::MAX),
-            None => (64 << 10) + (1 << 10) * candidates,
+            None => (64 << 10) + (1 << 10) * size.candidates + 512 * size.user_tags,
         }
     }
+}
+
+/// How large a request is, for the caps that scale with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestSize {
+    /// Candidates.
+    pub candidates: usize,
+    /// Tags in the user's profile.
+    pub user_tags: usize,
 }
 
 /// How one policy takes part in a chain (in the config file, a

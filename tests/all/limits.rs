@@ -88,7 +88,6 @@ fn limits_the_runtime_cannot_enforce_are_refused_at_load() {
     let too_big = PolicyOptions::provider().limits(Limits { memory_mib: 100_000, ..Limits::default() });
     let error = recguard_host::Chain::builder(crate::helpers::runtime())
         .policy(crate::helpers::load(components::NOOP), too_big)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(error.to_string().contains("memory-mib 100000 is above the runtime's max-memory-mib of 256"), "{error}");
 }

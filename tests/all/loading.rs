@@ -9,7 +9,7 @@ use crate::helpers::{load, runtime};
 
 fn load_wat(text: &str) -> LoadError {
     let bytes = wat::parse_str(text).expect("valid WAT");
-    PolicyComponent::load_bytes(runtime(), &bytes, "test.wasm").err().expect("rejected")
+    PolicyComponent::load_bytes(runtime(), &bytes, "test.wasm").expect_err("rejected")
 }
 
 #[test]

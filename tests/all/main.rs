@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod helpers;
+mod hostile;
 mod limits;
 mod loading;
 mod merge;
