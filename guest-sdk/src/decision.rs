@@ -125,7 +125,17 @@ impl Decision {
     /// Puts the remaining candidates in this order (ids not listed follow, in their order).
     pub fn rerank(&mut self, order: Vec<String>, finding: &Finding) -> &mut Self {
         let finding = self.record(finding);
-        self.inner.rerank = Some(wit::Rerank { finding, order });
+        self.inner.rerank = Some(wit::Rerank { finding, order, non_personal: false });
+        self
+    }
+
+    /// Puts the candidates in an order that uses no personal data (all of
+    /// them, for the outcome to say the order is not personalised).
+    pub fn rerank_non_personal(&mut self, order: Vec<String>, finding: &Finding) -> &mut Self {
+        self.rerank(order, finding);
+        if let Some(rerank) = self.inner.rerank.as_mut() {
+            rerank.non_personal = true;
+        }
         self
     }
 
@@ -212,6 +222,11 @@ impl Decision {
     /// The new order, if the decision reranks.
     pub fn reranked(&self) -> Option<&[String]> {
         self.inner.rerank.as_ref().map(|r| r.order.as_slice())
+    }
+
+    /// True if the decision reranks without personal data.
+    pub fn reranked_non_personal(&self) -> bool {
+        self.inner.rerank.as_ref().is_some_and(|r| r.non_personal)
     }
 
     /// The tags set aside.

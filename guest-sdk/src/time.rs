@@ -1,5 +1,7 @@
-//! The user's local time, computed only from the request (`now-ms` and the
-//! UTC offset), so that a decision replays exactly.
+//! Local time, computed only from the request (`now-ms` and a UTC offset),
+//! so that a decision replays exactly. The arithmetic saturates: no request
+//! time, however far off, wraps around (the host also refuses request times
+//! outside 2000–2199).
 
 use crate::Request;
 
@@ -25,9 +27,11 @@ pub enum Weekday {
     Sunday,
 }
 
-/// The user's local date and time of day.
+/// A local date and time of day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalTime {
+    /// The instant, Unix milliseconds.
+    pub unix_ms: u64,
     /// Days since 1970-01-01 in local time.
     pub day_number: i64,
     /// Minutes since local midnight, 0..1440.
@@ -43,14 +47,21 @@ pub struct LocalTime {
 }
 
 impl LocalTime {
-    /// The request's time in the user's local zone.
+    /// The request's time at the device's UTC offset (`utc-offset-minutes`).
     pub fn of(request: &Request) -> Self {
         Self::from_unix_ms(request.now_ms, request.utc_offset_minutes)
     }
 
+    /// The request's time at a given UTC offset, e.g. a jurisdiction's
+    /// (Beijing: 480), whatever zone the device claims.
+    pub fn of_in_zone(request: &Request, utc_offset_minutes: i32) -> Self {
+        Self::from_unix_ms(request.now_ms, utc_offset_minutes)
+    }
+
     /// Local time for Unix milliseconds at an offset in minutes.
     pub fn from_unix_ms(unix_ms: u64, utc_offset_minutes: i32) -> Self {
-        let local_minutes = (unix_ms as i64).div_euclid(MS_PER_MINUTE) + utc_offset_minutes as i64;
+        let minutes = i64::try_from(unix_ms).unwrap_or(i64::MAX).div_euclid(MS_PER_MINUTE);
+        let local_minutes = minutes.saturating_add(utc_offset_minutes as i64);
         let day_number = local_minutes.div_euclid(MINUTES_PER_DAY);
         let minute_of_day = local_minutes.rem_euclid(MINUTES_PER_DAY) as u32;
         let (year, month, day) = civil_from_days(day_number);
@@ -64,7 +75,17 @@ impl LocalTime {
             5 => Weekday::Saturday,
             _ => Weekday::Sunday,
         };
-        LocalTime { day_number, minute_of_day, year, month, day, weekday }
+        LocalTime { unix_ms, day_number, minute_of_day, year, month, day, weekday }
+    }
+
+    /// The instant `minutes` from now, Unix milliseconds (saturating, never wrapping).
+    pub fn ms_after_minutes(&self, minutes: u32) -> u64 {
+        self.unix_ms.saturating_add(u64::from(minutes) * MS_PER_MINUTE as u64)
+    }
+
+    /// The instant the time of day `target` next comes round, Unix milliseconds.
+    pub fn next(&self, target: u32) -> u64 {
+        self.ms_after_minutes(self.minutes_until(target))
     }
 
     /// The local date as `YYYY-MM-DD`.
@@ -119,7 +140,7 @@ pub fn check_date(text: &str) -> Result<(), String> {
 
 /// Year, month, day of a day number (days since 1970-01-01), proleptic Gregorian.
 fn civil_from_days(days: i64) -> (i32, u32, u32) {
-    let z = days + 719_468;
+    let z = days.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
     let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
@@ -128,7 +149,7 @@ fn civil_from_days(days: i64) -> (i32, u32, u32) {
     let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
     let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
     let year = year_of_era + era * 400 + if month <= 2 { 1 } else { 0 };
-    (year as i32, month, day)
+    (year.clamp(i32::MIN as i64, i32::MAX as i64) as i32, month, day)
 }
 
 #[cfg(test)]
@@ -175,6 +196,24 @@ mod tests {
         assert!(check_date("2026-10-01").is_ok());
         assert!(check_date("2026-13-01").is_err());
         assert!(check_date("1 Oct").is_err());
+    }
+
+    #[test]
+    fn times_near_the_top_of_u64_do_not_wrap() {
+        // Before: `now-ms` near u64::MAX became negative, and a retry time in 1970.
+        let t = LocalTime::from_unix_ms(u64::MAX - 5, 480);
+        assert!(t.year > 1970, "{t:?}");
+        assert_eq!(t.ms_after_minutes(600), u64::MAX);
+        assert_eq!(t.next(6 * 60), u64::MAX);
+        let early = LocalTime::from_unix_ms(0, -1080);
+        assert_eq!(early.date(), "1969-12-31");
+    }
+
+    #[test]
+    fn the_next_time_of_day() {
+        // 23:00 in Beijing; 06:00 comes round in 7 hours.
+        let t = LocalTime::from_unix_ms(1_795_791_600_000, 480);
+        assert_eq!(t.next(6 * 60), 1_795_791_600_000 + 7 * 3_600_000);
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct Rerank {
     pub finding: u32,
     /// Candidate ids, best first; ids not listed follow in their order.
     pub order: Vec<String>,
+    /// The order uses no personal data.
+    #[component(name = "non-personal")]
+    pub non_personal: bool,
 }
 
 /// A user tag that must not be used for this request.

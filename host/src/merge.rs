@@ -161,6 +161,11 @@ impl Working {
         }
         if let Some(rerank) = &decision.rerank {
             self.rerank(&rerank.order, issuer);
+            // Every candidate put in an order that uses no personal data, by a
+            // regulator's policy (whose positions provider policies cannot move).
+            if rerank.non_personal && issuer == Issuer::Regulator && rerank.order.len() == self.request.candidates.len() {
+                self.personalised = false;
+            }
         }
 
         for notice in &decision.notices {
@@ -198,11 +203,12 @@ impl Working {
     }
 
     /// The fail-closed fallback without a block: order by the non-personal
-    /// score, and keep that order from provider-issued policies.
+    /// score, ties by id (never by the provider's personalised order), and
+    /// keep that order from provider-issued policies.
     pub fn depersonalise(&mut self) {
         self.request
             .candidates
-            .sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score));
+            .sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score).then_with(|| a.id.cmp(&b.id)));
         for candidate in &self.request.candidates {
             self.protected_position.insert(candidate.id.clone());
         }

@@ -86,7 +86,7 @@ fn ids(working: &Working) -> Vec<&str> {
 fn drops_then_moves_in_order_then_the_rerank() {
     let mut working = Working::new(request(5));
     let mut d = decision(vec![("c4", Action::MoveBy(10)), ("c0", Action::Drop), ("c2", Action::MoveBy(-1))]);
-    d.rerank = Some(Rerank { finding: 0, order: vec!["c3".into()] });
+    d.rerank = Some(Rerank { finding: 0, order: vec!["c3".into()], non_personal: false });
     apply(&mut working, Issuer::Provider, d);
     // After the drop: c1 c2 c3 c4; c4 to the top: c4 c1 c2 c3; c2 down one: c4 c1 c3 c2;
     // the rerank puts c3 first and keeps the rest in order.
@@ -104,7 +104,7 @@ fn a_provider_cannot_move_or_reprice_what_a_regulator_set() {
     assert_eq!(working.request.candidates[0].price.as_ref().unwrap().amount_fen, 900);
     // A provider rerank leaves c0 (moved by a regulator) where it is.
     let mut rerank = decision(vec![]);
-    rerank.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c2".into(), "c1".into()] });
+    rerank.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c2".into(), "c1".into()], non_personal: false });
     apply(&mut working, Issuer::Provider, rerank);
     assert_eq!(ids(&working), ["c2", "c1", "c0"]);
 }
@@ -146,7 +146,7 @@ fn decisions_naming_unknown_candidates_or_findings_are_invalid() {
     assert!(refusal(&working, Issuer::Provider, bad_index).message.contains("finding 3"));
 
     let mut twice = decision(vec![]);
-    twice.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c0".into()] });
+    twice.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c0".into()], non_personal: false });
     assert!(refusal(&working, Issuer::Provider, twice).message.contains("twice"));
 }
 

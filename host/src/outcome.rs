@@ -14,7 +14,10 @@ pub struct Outcome {
     pub request_id: String,
     /// Serve, or block with a reason for the user.
     pub verdict: Verdict,
-    /// False when a fail-closed fallback removed personalisation from the order.
+    /// Whether personal data may have shaped the served order: false when a
+    /// regulator-issued policy put every candidate in a non-personal order
+    /// (e.g. opt-out, for a user who switched personalisation off), or a
+    /// fail-closed fallback did.
     pub personalised: bool,
     /// The candidates to serve, in order, with the labels to show.
     pub candidates: Vec<ServedItem>,

@@ -36,9 +36,11 @@ pub struct UserTag {
 pub struct GuardianExemption {
     /// What is exempted.
     pub scope: ExemptionScope,
-    /// Unix milliseconds after which the exemption lapses; none: no expiry.
+    /// Unix milliseconds at which the exemption lapses: it holds while
+    /// `now-ms` is before this instant; none: no expiry.
     #[serde(default)]
     #[component(name = "expires-at-ms")]
+    #[serde(deserialize_with = "json_int::optional")]
     pub expires_at_ms: Option<u64>,
 }
 
@@ -50,6 +52,7 @@ pub struct TopicCount {
     /// The topic.
     pub topic: String,
     /// Items of that topic served this session.
+    #[serde(deserialize_with = "json_int::integer")]
     pub items: u32,
 }
 
@@ -60,18 +63,22 @@ pub struct TopicCount {
 pub struct Usage {
     /// Minutes of use today, in the user's local day.
     #[component(name = "minutes-today")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub minutes_today: u32,
     /// Minutes of continuous use without a break.
     #[component(name = "continuous-minutes")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub continuous_minutes: u32,
     /// Items served in this session.
     #[component(name = "items-this-session")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub items_this_session: u32,
     /// Items served this session, by topic.
     #[component(name = "session-topics")]
     pub session_topics: Vec<TopicCount>,
     /// Money spent in the current calendar month, in fen (0.01 CNY).
     #[component(name = "spent-this-month-fen")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub spent_this_month_fen: u64,
 }
 
@@ -150,12 +157,16 @@ pub struct Provenance {
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Engagement {
     /// Views.
+    #[serde(deserialize_with = "json_int::integer")]
     pub views: u64,
     /// Likes.
+    #[serde(deserialize_with = "json_int::integer")]
     pub likes: u64,
     /// Comments.
+    #[serde(deserialize_with = "json_int::integer")]
     pub comments: u64,
     /// Reposts.
+    #[serde(deserialize_with = "json_int::integer")]
     pub shares: u64,
     /// Share in [0, 1] of the engagement from new or low-reputation accounts.
     #[component(name = "low-reputation-share")]
@@ -189,9 +200,11 @@ pub struct OperatorAction {
 pub struct PriceQuote {
     /// The price quoted, in fen.
     #[component(name = "amount-fen")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub amount_fen: u64,
     /// The reference price for the same item and cohort, in fen.
     #[component(name = "reference-fen")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub reference_fen: u64,
     /// The cohort the reference price is for.
     #[serde(default)]
@@ -209,9 +222,11 @@ pub struct PriceQuote {
 pub struct DeliveryTerms {
     /// Minutes the platform promises the customer.
     #[component(name = "promised-minutes")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub promised_minutes: u32,
     /// Minutes a safe journey takes by the platform's own estimate.
     #[component(name = "safe-baseline-minutes")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub safe_baseline_minutes: u32,
 }
 
@@ -276,6 +291,7 @@ pub struct Candidate {
     /// Locality-sensitive fingerprint (e.g. SimHash), for near duplicates.
     #[serde(default)]
     #[component(name = "similarity-key")]
+    #[serde(deserialize_with = "json_int::optional")]
     pub similarity_key: Option<u64>,
     /// A price quote, for goods and services.
     #[serde(default)]
@@ -297,9 +313,11 @@ pub struct Request {
     pub id: String,
     /// The time of the request, Unix milliseconds; policies get time only here.
     #[component(name = "now-ms")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub now_ms: u64,
     /// The user's offset from UTC in minutes (Beijing: 480).
     #[component(name = "utc-offset-minutes")]
+    #[serde(deserialize_with = "json_int::integer")]
     pub utc_offset_minutes: i32,
     /// Where the response will be shown.
     pub surface: Surface,
@@ -313,6 +331,11 @@ pub struct Request {
 /// The largest request, as JSON, that the host reads: 16 MiB (about 35,000
 /// candidates of the size the examples have).
 pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+
+/// The earliest request time accepted: 2000-01-01T00:00Z, Unix milliseconds.
+pub const EARLIEST_MS: u64 = 946_684_800_000;
+/// The first request time no longer accepted: 2200-01-01T00:00Z, Unix milliseconds.
+pub const LATEST_MS: u64 = 7_258_118_400_000;
 
 /// Why a request cannot be evaluated.
 #[derive(Debug, thiserror::Error)]
@@ -335,6 +358,9 @@ pub enum RequestError {
     /// The request could not be read.
     #[error("cannot read the request")]
     Read(#[source] std::io::Error),
+    /// The request's time is outside the years the host accepts.
+    #[error("now-ms {0} is outside 2000-01-01 to 2199-12-31 (Unix milliseconds: {min}..{max})", min = EARLIEST_MS, max = LATEST_MS)]
+    Time(u64),
     /// The UTC offset is outside what any time zone uses.
     #[error("utc-offset-minutes {0} is outside -1080..=1080 (±18 hours)")]
     UtcOffset(i32),
@@ -386,8 +412,12 @@ impl Request {
         Ok(request)
     }
 
-    /// Checks what the types cannot: unique candidate ids and a sane UTC offset.
+    /// Checks what the types cannot: unique candidate ids, a request time
+    /// within 2000–2199, and a UTC offset that some zone uses.
     pub fn check(&self) -> Result<(), RequestError> {
+        if !(EARLIEST_MS..LATEST_MS).contains(&self.now_ms) {
+            return Err(RequestError::Time(self.now_ms));
+        }
         if !(-1080..=1080).contains(&self.utc_offset_minutes) {
             return Err(RequestError::UtcOffset(self.utc_offset_minutes));
         }
@@ -398,5 +428,74 @@ impl Request {
             }
         }
         Ok(())
+    }
+}
+
+/// Integer fields that also accept `-0`, which is valid JSON for zero but
+/// which the JSON parser reads as the float -0.0.
+mod json_int {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{self, Deserializer, Unexpected, Visitor};
+
+    struct Integer<T>(PhantomData<T>);
+
+    impl<'de, T: TryFrom<u64> + TryFrom<i64>> Visitor<'de> for Integer<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an integer that fits {}", std::any::type_name::<T>())
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            T::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            T::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            if v == 0.0 {
+                self.visit_u64(0)
+            } else {
+                Err(E::invalid_type(Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    /// An integer (`-0` included).
+    pub fn integer<'de, D: Deserializer<'de>, T: TryFrom<u64> + TryFrom<i64>>(deserializer: D) -> Result<T, D::Error> {
+        deserializer.deserialize_any(Integer(PhantomData))
+    }
+
+    struct Optional<T>(PhantomData<T>);
+
+    impl<'de, T: TryFrom<u64> + TryFrom<i64>> Visitor<'de> for Optional<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an integer that fits {}, or null", std::any::type_name::<T>())
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+            integer(deserializer).map(Some)
+        }
+    }
+
+    /// An optional integer (`-0` included).
+    pub fn optional<'de, D: Deserializer<'de>, T: TryFrom<u64> + TryFrom<i64>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        deserializer.deserialize_option(Optional(PhantomData))
     }
 }

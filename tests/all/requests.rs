@@ -5,6 +5,42 @@ use recguard_tests::{components, simple_request};
 
 use crate::helpers::chain;
 
+const NOON: u64 = 1_795_579_200_000;
+
+#[test]
+fn request_times_outside_2000_to_2199_are_refused() {
+    // Before: a time near the top of u64 wrapped around inside policies (a retry time in 1970).
+    let chain = chain(vec![(components::MINORS, PolicyOptions::regulator())]);
+    for now_ms in [0, 946_684_799_999, 7_258_118_400_000, u64::MAX - 5] {
+        let error = chain.evaluate(simple_request(now_ms, "from12to16", "feed", 1)).unwrap_err();
+        assert!(matches!(error, EvaluateError::Request(RequestError::Time(t)) if t == now_ms), "{error}");
+        assert!(error.to_string().contains("outside 2000-01-01 to 2199-12-31"), "{error}");
+    }
+    assert!(chain.evaluate(simple_request(946_684_800_000, "from12to16", "feed", 1)).is_ok());
+}
+
+#[test]
+fn minus_zero_is_zero_in_integer_fields() {
+    // Before: `-0`, valid JSON, was refused as a float.
+    let text = serde_json::to_string(&simple_request(NOON, "adult", "feed", 1)).unwrap();
+    let text = text.replace("\"utc-offset-minutes\":480", "\"utc-offset-minutes\":-0");
+    assert!(text.contains("\"utc-offset-minutes\":-0"), "{text}");
+    let parsed = Request::from_json(&text).expect("-0 parses");
+    assert_eq!(parsed.utc_offset_minutes, 0);
+    let error = Request::from_json(&text.replace(":-0", ":-0.5")).unwrap_err();
+    assert!(error.to_string().contains("utc-offset-minutes"), "{error}");
+}
+
+#[test]
+fn the_old_spellings_of_renamed_fields_are_still_accepted() {
+    let mut request = serde_json::to_value(simple_request(NOON, "adult", "feed", 0)).unwrap();
+    let user = request["user"].as_object_mut().unwrap();
+    user.remove("personalisation-off");
+    user.insert("personalization-off".into(), true.into());
+    let parsed = Request::from_json(&request.to_string()).expect("the old spelling parses");
+    assert!(parsed.user.personalisation_off);
+}
+
 #[test]
 fn malformed_json_names_the_problem_and_position() {
     let error = Request::from_json("{\"id\": \"r1\", \"now-ms\": }").unwrap_err();
@@ -40,10 +76,10 @@ fn an_unknown_enum_value_or_field_is_named() {
 #[test]
 fn duplicate_candidate_ids_and_impossible_offsets_are_refused() {
     let chain = chain(vec![(components::NOOP, PolicyOptions::regulator())]);
-    let mut request = simple_request(0, "adult", "feed", 2);
+    let mut request = simple_request(NOON, "adult", "feed", 2);
     request.candidates[1].id = "c0".into();
     assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::DuplicateCandidate(id))) if id == "c0"));
-    let mut request = simple_request(0, "adult", "feed", 1);
+    let mut request = simple_request(NOON, "adult", "feed", 1);
     request.utc_offset_minutes = 5000;
     assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::UtcOffset(5000)))));
 }

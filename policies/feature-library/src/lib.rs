@@ -64,6 +64,13 @@ impl Default for Settings {
                 entry("drug-trade", MatchOn::Topic, "drug-trade", Severity::Illegal),
                 entry("fake-invoices", MatchOn::Keyword, "代开发票", Severity::Illegal),
                 entry("online-casino", MatchOn::Keyword, "online casino", Severity::Illegal),
+                // Telecom and financial fraud is illegal information for every user (D6 / F6;
+                // Anti-Telecom and Online Fraud Law 2022), not only a risk for the elderly.
+                entry("telecom-fraud", MatchOn::RiskTag, "telecom-fraud", Severity::Illegal),
+                entry("financial-fraud", MatchOn::RiskTag, "financial-fraud", Severity::Illegal),
+                entry("investment-scam", MatchOn::RiskTag, "investment-scam", Severity::Illegal),
+                entry("order-brushing-scam", MatchOn::Keyword, "刷单返利", Severity::Illegal),
+                entry("safe-account-scam", MatchOn::Keyword, "安全账户", Severity::Illegal),
                 entry("vulgar", MatchOn::RiskTag, "vulgar", Severity::Harmful),
                 entry("rumour", MatchOn::RiskTag, "rumour", Severity::Harmful),
             ],

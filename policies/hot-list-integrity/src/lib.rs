@@ -1,12 +1,22 @@
 //! Integrity of ranked surfaces: hot lists, hot searches, curated picks
 //! (D13 / F14, D13 / F15, D11 / F11).
 //!
-//! On a guarded surface: items whose heat is mostly fake engagement are
-//! dropped; velocity spikes far above the baseline are demoted; operator pins
-//! and boosts with no recorded reason are undone; ads and celebrity
-//! popularity rankings never hold ranked slots; the provider's own items do
-//! not sit above more popular third-party items. Heat is the candidate's
-//! non-personal score.
+//! On a guarded surface (by default the five key surfaces of D11 / F11: the
+//! home page's first screen, hot searches, curated picks, lists, pop-ups; and
+//! search results, which D13 names, when configured): items whose heat is
+//! mostly fake engagement are dropped; velocity spikes far above the baseline
+//! are held back at the bottom; manual interventions (pin, boost, demote) with
+//! no recorded reason are undone; ads and celebrity popularity rankings never
+//! hold ranked slots; the provider's own items do not sit above more popular
+//! third-party items. Heat is the candidate's non-personal score.
+//!
+//! The rules compose: afterwards the ranked part of the list follows heat
+//! except where a recorded reason says otherwise (the provider's order, a
+//! recorded intervention), held-back items come last, and every move cites
+//! the rule that caused it. Self-preferencing compares only with items that
+//! are ranked, not with those held back.
+
+use std::collections::HashSet;
 
 use recguard_sdk::prelude::*;
 use recguard_sdk::OperatorActionKind;
@@ -26,6 +36,7 @@ impl Policy for HotListIntegrity {
     const ARTICLES: &'static [Article] = &[Article::D13F14, Article::D13F15, Article::D11F11];
     const READS: &'static [&'static str] = &[
         "surface",
+        "candidates.id",
         "candidates.kind",
         "candidates.topics",
         "candidates.non-personal-score",
@@ -54,53 +65,82 @@ impl Policy for HotListIntegrity {
                 list.push(item);
             }
         }
-        let demoted: Vec<(&Candidate, Finding)> = list
+
+        // 1. Items held back for manipulation go to the bottom, in their order.
+        //    Their heat is not trusted, so the rules below do not compare with them.
+        let held: Vec<(&Candidate, Finding)> = list
             .iter()
             .filter_map(|item| match manipulated(item, settings) {
                 Some((finding, Remedy::Demote)) => Some((*item, finding)),
                 _ => None,
             })
             .collect();
-        for (item, finding) in demoted {
-            move_to(&mut decision, &mut list, item, usize::MAX, &finding);
+        for (item, finding) in &held {
+            move_to(&mut decision, &mut list, item, usize::MAX, finding);
         }
+        let ranked = list.len() - held.len();
+
+        // 2. An unrecorded manual intervention (pin, boost or demote) is undone:
+        //    the item goes back to its place by heat, just below the last hotter item.
         if settings.undo_unrecorded_interventions {
             let finding = Finding::new(
                 "hot-list.unrecorded-intervention",
                 Article::D13F14,
-                "A manual pin or boost without a recorded reason was undone; the item is ranked by its popularity.",
+                "A manual intervention (pin, boost or demotion) without a recorded reason was undone; the item is ranked by its popularity.",
             )
             .citing("D11 / F11");
-            let unrecorded: Vec<&Candidate> = list.iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
+            // Hottest first, each placed among the items already in place (those
+            // without an intervention, and those placed before it), so that no
+            // item is placed against one that is itself out of place.
+            let mut unrecorded: Vec<&Candidate> =
+                list[..ranked].iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
+            unrecorded.sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score));
+            let mut in_place: HashSet<&str> = list[..ranked]
+                .iter()
+                .filter(|item| !has_unrecorded_intervention(item))
+                .map(|item| item.id.as_str())
+                .collect();
             for item in unrecorded {
-                let organic = list.iter().filter(|other| other.non_personal_score > item.non_personal_score).count();
-                move_to(&mut decision, &mut list, item, organic, &finding);
+                let from = index_of(&list, item);
+                let last_hotter = last_index(&list[..ranked], |other| in_place.contains(other.id.as_str()) && hotter(other, item));
+                let target = match last_hotter {
+                    // An index in the list without the item itself: just below the hotter one.
+                    Some(last) if last > from => last,
+                    Some(last) => last + 1,
+                    None => 0,
+                };
+                move_to(&mut decision, &mut list, item, target, &finding);
+                in_place.insert(item.id.as_str());
             }
         }
+
+        // 3. The provider's own item never sits above a hotter third-party item.
         if settings.prevent_self_preferencing {
             let finding = Finding::new(
                 "hot-list.self-preferencing",
                 Article::D13F15,
                 "The provider's own item was ranked above more popular items and was moved below them.",
             );
-            let first_party: Vec<&Candidate> = list.iter().copied().filter(|item| item.first_party).collect();
+            let first_party: Vec<&Candidate> = list[..ranked].iter().copied().filter(|item| item.first_party).collect();
             for item in first_party {
                 let position = index_of(&list, item);
-                let below_but_hotter = list[position..]
-                    .iter()
-                    .filter(|other| !other.first_party && other.non_personal_score > item.non_personal_score)
-                    .count();
-                if below_but_hotter > 0 {
-                    let last_hotter = list
-                        .iter()
-                        .rposition(|other| !other.first_party && other.non_personal_score > item.non_personal_score)
-                        .unwrap_or(position);
-                    move_to(&mut decision, &mut list, item, last_hotter, &finding);
+                let last_hotter = last_index(&list[..ranked], |other| !other.first_party && hotter(other, item));
+                if let Some(last) = last_hotter.filter(|&last| last > position) {
+                    move_to(&mut decision, &mut list, item, last, &finding);
                 }
             }
         }
         decision
     }
+}
+
+/// Whether `a` is hotter than `b`.
+fn hotter(a: &Candidate, b: &Candidate) -> bool {
+    a.non_personal_score > b.non_personal_score
+}
+
+fn last_index(list: &[&Candidate], pick: impl Fn(&Candidate) -> bool) -> Option<usize> {
+    list.iter().rposition(|c| pick(c))
 }
 
 /// Items that never hold a ranked slot.
@@ -152,9 +192,12 @@ fn manipulated(item: &Candidate, settings: &Settings) -> Option<(Finding, Remedy
     None
 }
 
+/// Any manual intervention (pin, boost or demote) with no recorded reason:
+/// each hides or pushes information outside the ranking's rules (D13 / F14),
+/// and none is recorded as D11 / F11 asks.
 fn has_unrecorded_intervention(item: &Candidate) -> bool {
     item.operator_actions.iter().any(|action| {
-        matches!(action.kind, OperatorActionKind::Pin | OperatorActionKind::Boost)
+        matches!(action.kind, OperatorActionKind::Pin | OperatorActionKind::Boost | OperatorActionKind::Demote)
             && action.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     })
 }
@@ -163,16 +206,17 @@ fn index_of(list: &[&Candidate], item: &Candidate) -> usize {
     list.iter().position(|c| c.id == item.id).expect("item is in the list")
 }
 
-/// Moves `item` down to `target` (clamped to the list), recording the move.
+/// Moves `item` to `target` (an index in the list without the item, clamped),
+/// recording the move as the host applies it: out of its place, then in at `target`.
 fn move_to<'a>(decision: &mut Decision, list: &mut Vec<&'a Candidate>, item: &'a Candidate, target: usize, finding: &Finding) {
     let from = index_of(list, item);
     let to = target.min(list.len() - 1);
-    if to <= from {
+    if to == from {
         return;
     }
     list.remove(from);
     list.insert(to, item);
-    decision.move_by(&item.id, -((to - from) as i32), finding);
+    decision.move_by(&item.id, from as i32 - to as i32, finding);
 }
 
 export_policy!(HotListIntegrity);

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Settings {
-    /// Ranked surfaces the policy guards. Source: D11 / F11 (hot search, curated picks, top
-    /// lists) and D13 / F14 (top lists, hot search, picks).
+    /// Ranked surfaces the policy guards. Source: D11 / F11 names five key surfaces (the first
+    /// screen of the home page, hot searches, curated picks, lists, pop-ups); D13 names
+    /// search-result ranking too, which a deployment adds with `search`.
     pub surfaces: Vec<RankedSurface>,
     /// Engagement from new or low-reputation accounts above this share is fake engagement.
     /// No statutory number: a microblog's public rules exclude engagement from accounts judged not
@@ -45,11 +46,12 @@ pub struct Settings {
 #[serde(rename_all = "kebab-case")]
 #[allow(missing_docs)]
 pub enum RankedSurface {
-    HotList,
+    HomeFirstScreen,
     HotSearch,
     CuratedPicks,
-    HomeFirstScreen,
+    HotList,
     PopUp,
+    Search,
 }
 
 impl RankedSurface {
@@ -62,6 +64,7 @@ impl RankedSurface {
                 | (RankedSurface::CuratedPicks, Surface::CuratedPicks)
                 | (RankedSurface::HomeFirstScreen, Surface::HomeFirstScreen)
                 | (RankedSurface::PopUp, Surface::PopUp)
+                | (RankedSurface::Search, Surface::Search)
         )
     }
 }
@@ -79,7 +82,13 @@ pub enum Remedy {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            surfaces: vec![RankedSurface::HotList, RankedSurface::HotSearch, RankedSurface::CuratedPicks],
+            surfaces: vec![
+                RankedSurface::HomeFirstScreen,
+                RankedSurface::HotSearch,
+                RankedSurface::CuratedPicks,
+                RankedSurface::HotList,
+                RankedSurface::PopUp,
+            ],
             max_low_reputation_share: 0.5,
             on_fake_engagement: Remedy::Drop,
             max_velocity_ratio: 10.0,

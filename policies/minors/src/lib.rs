@@ -5,14 +5,18 @@
 //! use, only content from the band's pool, nothing that invites unsafe
 //! imitation or bad habits, no fan voting or live tipping, games only in the
 //! permitted window, and top-ups within the band's spending caps. A guardian's
-//! exemption lifts the rule it names until it expires.
+//! exemption lifts the rule it names (curfew, daily limit, rest reminder)
+//! while `now-ms` is before its `expires-at-ms`; no exemption opens games
+//! outside the NPPA window, which allows them "at no other time, in any form".
+//! The curfew, the day and the game window follow the jurisdiction's clock
+//! (Beijing time by default), not the zone the device claims.
 
 use recguard_sdk::prelude::*;
 use recguard_sdk::time::Weekday;
 use recguard_sdk::{ExemptionScope as Scope, ItemKind};
 
 mod settings;
-pub use settings::{Band, Day, Settings, SpendingCap};
+pub use settings::{Band, Clock, Day, Settings, SpendingCap};
 
 /// The minors policy.
 pub struct Minors;
@@ -54,7 +58,7 @@ impl Policy for Minors {
         };
         // Validated at load; a bad clock here would be a host bug, so fail safe to the defaults.
         let clock = settings.clock().unwrap_or_else(|_| Settings::default().clock().expect("defaults parse"));
-        let now = LocalTime::of(request);
+        let now = settings.local_time(request);
         let exempt = |scope| exempted(request, scope);
 
         if now.within(clock.curfew.0, clock.curfew.1) && !exempt(Scope::Curfew) {
@@ -64,7 +68,7 @@ impl Policy for Minors {
                 format!("Minors mode: the service is closed from {} to {}.", settings.curfew_start, settings.curfew_end),
             )
             .citing(GUIDELINE);
-            let retry = request.now_ms + now.minutes_until(clock.curfew.1) as u64 * 60_000;
+            let retry = now.next(clock.curfew.1);
             decision.block(&finding, Some(retry));
             return decision;
         }
@@ -77,7 +81,7 @@ impl Policy for Minors {
                 format!("Minors mode: today's {cap} minutes are used up. See you tomorrow."),
             )
             .citing(GUIDELINE);
-            let retry = request.now_ms + now.minutes_until(0) as u64 * 60_000;
+            let retry = now.next(0);
             decision.block(&finding, Some(retry));
             return decision;
         }
@@ -104,6 +108,17 @@ impl Policy for Minors {
     }
 }
 
+/// Whether a guardian's exemption for `scope` holds: while `now-ms` is
+/// before its `expires-at-ms` (at that instant it has lapsed), or for ever
+/// if it has none.
+fn exempted(request: &Request, scope: Scope) -> bool {
+    request
+        .user
+        .guardian_exemptions
+        .iter()
+        .any(|e| e.scope == scope && e.expires_at_ms.is_none_or(|expires| request.now_ms < expires))
+}
+
 /// The band to apply, or `None` if the user is not treated as a minor.
 pub fn minor_band(user: &User, settings: &Settings) -> Option<Band> {
     match Band::of(user.age_band) {
@@ -113,21 +128,13 @@ pub fn minor_band(user: &User, settings: &Settings) -> Option<Band> {
     }
 }
 
-fn exempted(request: &Request, scope: Scope) -> bool {
-    request
-        .user
-        .guardian_exemptions
-        .iter()
-        .any(|e| e.scope == scope && e.expires_at_ms.is_none_or(|until| until > request.now_ms))
-}
-
 /// Why an item must not be shown to this minor, if it must not.
 fn item_finding(
     item: &Candidate,
     band: Band,
     request: &Request,
     settings: &Settings,
-    clock: &settings::Clock,
+    clock: &settings::Times,
     now: &LocalTime,
 ) -> Option<Finding> {
     if let Some(tag) = item.risk_tags.iter().find(|t| settings.blocked_risk_tags.contains(t)) {
@@ -161,7 +168,8 @@ fn item_finding(
                     .citing(NPPA_2021),
             );
         }
-        if !game_time(now, settings, clock) && !exempted(request, Scope::GameHours) {
+        // The NPPA window admits no exemption, a guardian's included.
+        if !game_time(now, settings, clock) {
             return Some(
                 Finding::new(
                     "minors.game-hours",
@@ -219,7 +227,7 @@ fn takes_tips(item: &Candidate) -> bool {
         || item.attributes.iter().any(|a| a.key == "tipping" && a.value != "off" && a.value != "false")
 }
 
-fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Clock) -> bool {
+fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Times) -> bool {
     let day = match now.weekday {
         Weekday::Monday => Day::Mon,
         Weekday::Tuesday => Day::Tue,

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use recguard_sdk::time::{check_date, parse_clock};
-use recguard_sdk::AgeBand;
+use recguard_sdk::time::{check_date, parse_clock, LocalTime};
+use recguard_sdk::{AgeBand, Request};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the minors policy.
@@ -50,6 +50,24 @@ pub struct Settings {
     /// Spending caps per band, in fen. Source: NPPA notice (2019): none under 8; 8–16 at most
     /// ¥50 a payment and ¥200 a month; 16–18 at most ¥100 a payment and ¥400 a month.
     pub spending_caps: BTreeMap<Band, SpendingCap>,
+    /// Whose clock the curfew, the daily cap's day and the game window follow: the
+    /// jurisdiction's (default), or the device's `utc-offset-minutes`. Source: the rules are
+    /// Beijing-time rules for services in mainland China; a device's zone is the user's to set,
+    /// so following it would let a minor escape the curfew.
+    pub local_time: Clock,
+    /// The jurisdiction's offset from UTC, minutes. Source: mainland China keeps Beijing time,
+    /// UTC+08:00, all year.
+    pub jurisdiction_utc_offset_minutes: i32,
+}
+
+/// Whose clock the time rules follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Clock {
+    /// The jurisdiction's, at `jurisdiction-utc-offset-minutes`.
+    Jurisdiction,
+    /// The device's, at the request's `utc-offset-minutes`.
+    Device,
 }
 
 /// A minor's age band, as settings name it.
@@ -141,12 +159,14 @@ impl Default for Settings {
                 (Band::From12to16, cap(5_000, 20_000)),
                 (Band::From16to18, cap(10_000, 40_000)),
             ]),
+            local_time: Clock::Jurisdiction,
+            jurisdiction_utc_offset_minutes: 480,
         }
     }
 }
 
 /// The settings with times parsed to minutes since midnight.
-pub struct Clock {
+pub struct Times {
     /// Curfew `[start, end)`.
     pub curfew: (u32, u32),
     /// Game window `[start, end)`.
@@ -155,9 +175,9 @@ pub struct Clock {
 
 impl Settings {
     /// Parses the clock times; fails with a message naming the bad setting.
-    pub fn clock(&self) -> Result<Clock, String> {
+    pub fn clock(&self) -> Result<Times, String> {
         let parse = |name: &str, value: &str| parse_clock(value).map_err(|e| format!("{name}: {e}"));
-        Ok(Clock {
+        Ok(Times {
             curfew: (parse("curfew-start", &self.curfew_start)?, parse("curfew-end", &self.curfew_end)?),
             games: (parse("game-start", &self.game_start)?, parse("game-end", &self.game_end)?),
         })
@@ -172,6 +192,17 @@ impl Settings {
         if self.daily_minutes_under16 > 1440 || self.daily_minutes_16to18 > 1440 {
             return Err("daily caps are minutes in a day: at most 1440".into());
         }
+        if !(-1080..=1080).contains(&self.jurisdiction_utc_offset_minutes) {
+            return Err("jurisdiction-utc-offset-minutes must be within -1080..=1080 (±18 hours)".into());
+        }
         Ok(())
+    }
+
+    /// The request's local time on the clock these settings choose.
+    pub fn local_time(&self, request: &Request) -> LocalTime {
+        match self.local_time {
+            Clock::Jurisdiction => LocalTime::of_in_zone(request, self.jurisdiction_utc_offset_minutes),
+            Clock::Device => LocalTime::of(request),
+        }
     }
 }

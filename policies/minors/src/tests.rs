@@ -34,10 +34,36 @@ fn curfew_edges_across_midnight_in_local_time() {
     assert!(evaluate(&minor_at("2026-11-25T22:00")).blocked().is_some());
     assert!(evaluate(&minor_at("2026-11-26T05:59")).blocked().is_some());
     assert!(evaluate(&minor_at("2026-11-26T06:00")).blocked().is_none());
-    // 23:00 in Beijing is 15:00 UTC: the same instant at offset 0 is not curfew.
-    let mut utc = minor_at("2026-11-25T23:00");
-    utc.utc_offset_minutes = 0;
-    assert!(evaluate(&utc).blocked().is_none());
+}
+
+#[test]
+fn the_curfew_follows_beijing_time_whatever_zone_the_device_claims() {
+    // Before: the device's offset decided, so a device set to UTC escaped the curfew.
+    let mut elsewhere = minor_at("2026-11-25T23:00");
+    elsewhere.utc_offset_minutes = 0;
+    assert!(evaluate(&elsewhere).blocked().is_some());
+    // With the device's clock chosen explicitly, the same instant at UTC is 15:00.
+    let device = Settings { local_time: Clock::Device, ..Settings::default() };
+    assert!(Minors::evaluate(&elsewhere, &device).blocked().is_none());
+    // Another jurisdiction's clock can be set.
+    let other = Settings { jurisdiction_utc_offset_minutes: 0, ..Settings::default() };
+    assert!(Minors::evaluate(&elsewhere, &other).blocked().is_none());
+    assert!(Minors::validate(&Settings { jurisdiction_utc_offset_minutes: 5000, ..Settings::default() }).is_err());
+}
+
+#[test]
+fn no_exemption_opens_games_outside_the_window() {
+    // Before: a guardian's game-hours exemption let a minor play on a Wednesday.
+    let mut req = minor_at("2026-11-25T20:30");
+    req.user.identity_verified = true;
+    req.user.guardian_exemptions.push(GuardianExemption { scope: ExemptionScope::GameHours, expires_at_ms: None });
+    req.candidates.push(item("game", ItemKind::Game, &["education"]));
+    assert_eq!(evaluate(&req).dropped(), ["game"]);
+    // On a Friday at 20:30 the game is served, exemption or not.
+    let mut friday = minor_at("2026-11-27T20:30");
+    friday.user.identity_verified = true;
+    friday.candidates.push(item("game", ItemKind::Game, &["education"]));
+    assert!(evaluate(&friday).dropped().is_empty());
 }
 
 #[test]

@@ -2,11 +2,21 @@
 //!
 //! When the user has switched personalised recommendation off, this very
 //! request is ranked without personal signals: the candidates are put in the
-//! order of their non-personal score, and the user's tags are set aside so
-//! that no later policy uses them. Placed as a regulator-issued policy, a
+//! order of their non-personal score, ties broken by id (never by the
+//! provider's personalised order), and the user's tags are set aside so that
+//! no later policy uses them. Items with a recorded editorial pin keep their
+//! place: a recorded pin is an editorial decision, not a personal
+//! characteristic. The rerank is marked non-personal, so the outcome says the
+//! served order is not personalised; placed as a regulator-issued policy, a
 //! provider's policy cannot move the items back.
+//!
+//! With hot-list-integrity after it in the chain (as in the reference suite),
+//! a ranked surface shows the non-personal ranking with the hot-list rules
+//! applied on top: manipulated items dropped or held back, unrecorded
+//! interventions undone.
 
 use recguard_sdk::prelude::*;
+use recguard_sdk::OperatorActionKind;
 
 /// Settings of the opt-out policy.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,7 +42,8 @@ impl Policy for OptOut {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "When personalisation is off, ranks by a non-personal score and sets the user's tags aside, on the very request.";
     const ARTICLES: &'static [Article] = &[Article::D15F17];
-    const READS: &'static [&'static str] = &["user.personalisation-off", "user.tags", "candidates.non-personal-score"];
+    const READS: &'static [&'static str] =
+        &["user.personalisation-off", "user.tags", "candidates.id", "candidates.non-personal-score", "candidates.operator-actions"];
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
@@ -44,10 +55,18 @@ impl Policy for OptOut {
             Article::D15F17,
             "You switched personalised recommendations off: this list is ranked by general popularity, not by your profile.",
         );
-        let mut order: Vec<&Candidate> = request.candidates.iter().collect();
-        // Stable: equal scores keep the provider's order.
-        order.sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score));
-        decision.rerank(order.iter().map(|c| c.id.clone()).collect(), &finding);
+        // Items pinned with a recorded reason keep their slots; the others fill
+        // the remaining slots by non-personal score, ties by id.
+        let mut free: Vec<&Candidate> = request.candidates.iter().filter(|c| !recorded_pin(c)).collect();
+        free.sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score).then_with(|| a.id.cmp(&b.id)));
+        let mut free = free.into_iter();
+        let order: Vec<String> = request
+            .candidates
+            .iter()
+            .filter_map(|c| if recorded_pin(c) { Some(c) } else { free.next() })
+            .map(|c| c.id.clone())
+            .collect();
+        decision.rerank_non_personal(order, &finding);
         if settings.set_aside_tags {
             for tag in &request.user.tags {
                 decision.set_aside_tag(&tag.name, &finding);
@@ -55,6 +74,14 @@ impl Policy for OptOut {
         }
         decision
     }
+}
+
+/// A pin by the provider's staff with a recorded reason: editorial, not personal.
+fn recorded_pin(candidate: &Candidate) -> bool {
+    candidate
+        .operator_actions
+        .iter()
+        .any(|a| a.kind == OperatorActionKind::Pin && a.reason.as_deref().is_some_and(|r| !r.trim().is_empty()))
 }
 
 export_policy!(OptOut);
@@ -83,6 +110,36 @@ mod tests {
         let decision = OptOut::evaluate(&req(true), &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["b", "c", "a"]);
         assert_eq!(decision.tags_set_aside(), ["cars"]);
+    }
+
+    #[test]
+    fn ties_are_broken_by_id_not_by_the_personal_order() {
+        // Before: equal non-personal scores kept the provider's (personalised) order.
+        let mut tied = req(true);
+        for c in &mut tied.candidates {
+            c.non_personal_score = 0.5;
+        }
+        tied.candidates.reverse();
+        let decision = OptOut::evaluate(&tied, &Settings::default());
+        assert_eq!(decision.reranked().unwrap(), ["a", "b", "c"]);
+        assert!(decision.reranked_non_personal());
+    }
+
+    #[test]
+    fn a_recorded_pin_keeps_its_place_an_unrecorded_one_does_not() {
+        use recguard_sdk::OperatorAction;
+        let mut pinned = req(true);
+        let pin = |reason: Option<&str>| OperatorAction {
+            kind: OperatorActionKind::Pin,
+            operator: "op1".into(),
+            reason: reason.map(str::to_string),
+        };
+        pinned.candidates[0].operator_actions.push(pin(Some("emergency notice")));
+        let decision = OptOut::evaluate(&pinned, &Settings::default());
+        assert_eq!(decision.reranked().unwrap(), ["a", "b", "c"]);
+        pinned.candidates[0].operator_actions[0] = pin(None);
+        let decision = OptOut::evaluate(&pinned, &Settings::default());
+        assert_eq!(decision.reranked().unwrap(), ["b", "c", "a"]);
     }
 
     #[test]

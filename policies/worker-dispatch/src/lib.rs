@@ -62,7 +62,7 @@ impl Policy for WorkerDispatch {
                 Article::D17F20,
                 format!("You have been online {} hours today. No more orders today: rest well.", usage.minutes_today / 60),
             );
-            let midnight = request.now_ms + LocalTime::of(request).minutes_until(0) as u64 * 60_000;
+            let midnight = LocalTime::of(request).next(0);
             decision.block(&finding, Some(midnight));
             return decision;
         }
@@ -75,7 +75,7 @@ impl Policy for WorkerDispatch {
                     usage.continuous_minutes, settings.rest_minutes
                 ),
             );
-            let retry = request.now_ms + settings.rest_minutes as u64 * 60_000;
+            let retry = LocalTime::of(request).ms_after_minutes(settings.rest_minutes);
             decision.block(&finding, Some(retry));
             return decision;
         }
