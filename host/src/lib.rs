@@ -26,6 +26,7 @@ mod component;
 pub mod config;
 mod decision;
 mod error;
+mod json_int;
 mod link;
 pub mod merge;
 mod options;
