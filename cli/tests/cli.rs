@@ -6,11 +6,19 @@ use std::process::{Command, Output};
 
 use recguard_tests::workspace_root;
 
+/// The `recguard` binary, run from the workspace root, with a compile cache of
+/// the tests' own (under `target/`, not the user's).
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_recguard"));
+    command.current_dir(workspace_root()).env("RECGUARD_CACHE_DIR", workspace_root().join("target/test-compile-cache"));
+    command
+}
+
 /// Runs the `recguard` binary from the workspace root.
 fn recguard(args: &[&str]) -> Output {
     // Building the tests crate (a dev-dependency) builds every policy component.
     let _ = recguard_tests::components::MINORS;
-    Command::new(env!("CARGO_BIN_EXE_recguard")).args(args).current_dir(workspace_root()).output().unwrap()
+    command().args(args).output().unwrap()
 }
 
 fn stdout(output: &Output) -> String {
@@ -103,9 +111,8 @@ fn test_runs_every_reference_policys_vectors_against_its_component() {
 /// Runs `recguard` with standard output going to `stdout`.
 fn recguard_to(args: &[&str], stdout: std::process::Stdio) -> Output {
     let _ = recguard_tests::components::MINORS;
-    Command::new(env!("CARGO_BIN_EXE_recguard"))
+    command()
         .args(args)
-        .current_dir(workspace_root())
         .stdout(stdout)
         .stderr(std::process::Stdio::piped())
         .output()
@@ -200,4 +207,20 @@ fn the_summary_shows_verdict_counts_and_findings_at_a_glance() {
     let served = text.lines().find(|l| l.contains(": SERVED")).expect("the hot-list request is served");
     assert!(served.contains("dropped"), "{text}");
     assert!(text.contains("hot-list.fake-engagement") && text.contains("D13 / F14"), "{text}");
+}
+
+#[test]
+fn a_second_run_reuses_the_compiled_component_from_the_cache() {
+    let cache = std::env::temp_dir().join(format!("recguard-cli-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let inspect = || {
+        let output = command().env("RECGUARD_CACHE_DIR", &cache).args(["inspect", "target/policies/minors.wasm"]).output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert!(inspect().contains("compiled: now, and kept in the compile cache"));
+    assert!(inspect().contains("compiled: earlier (read from the compile cache)"));
+    let off = command().env("RECGUARD_CACHE_DIR", "off").args(["inspect", "target/policies/minors.wasm"]).output().unwrap();
+    assert!(stdout(&off).contains("compiled: now (no compile cache)"), "{}", stdout(&off));
+    std::fs::remove_dir_all(&cache).ok();
 }

@@ -56,6 +56,7 @@ impl std::fmt::Debug for PolicyComponent {
 }
 
 struct Inner {
+    cache: CacheUse,
     runtime: Runtime,
     origin: String,
     digest: String,
@@ -73,8 +74,12 @@ pub struct Evaluation {
     pub result: Result<Decision, Failure>,
     /// What the policy logged.
     pub logs: Vec<LogLine>,
-    /// Wall-clock time of waiting for a slot, instantiation, the call and copying results back.
+    /// Wall-clock time from instantiation until the results were copied
+    /// back: the time the policy's deadline limits (a result is applied only
+    /// if this is within the deadline).
     pub elapsed: Duration,
+    /// Wall-clock time spent waiting for an instance slot before that.
+    pub waited: Duration,
 }
 
 /// A call into a fresh instance: what it returned, or why it stopped.
@@ -109,8 +114,8 @@ impl PolicyComponent {
             return Err(LoadError::TooLarge { origin, limit_mib: MAX_COMPONENT_MIB });
         }
         check_header(bytes, &origin)?;
-        let component = Component::new(runtime.engine(), bytes)
-            .map_err(|e| LoadError::Compile { origin: origin.clone(), source: e.into() })?;
+        let digest = sha256_hex(bytes);
+        let (component, cache) = compile_or_reuse(runtime, bytes, &digest, &origin)?;
         check_world(runtime, &component, &origin)?;
         let wrong_world = |problem: String| LoadError::WrongWorld { origin: origin.clone(), problems: vec![problem] };
         let initial_memory_bytes = check_resources(&component).map_err(&wrong_world)?;
@@ -151,9 +156,9 @@ impl PolicyComponent {
             Call::NoSlot(waited) => return Err(describe_failed(no_slot_failure(runtime, waited))),
         };
 
-        let digest = sha256_hex(bytes);
         Ok(PolicyComponent {
             inner: Arc::new(Inner {
+                cache,
                 runtime: runtime.clone(),
                 origin,
                 digest,
@@ -179,6 +184,11 @@ impl PolicyComponent {
     /// SHA-256 of the component's bytes, as `sha256:<hex>`, for the audit record.
     pub fn digest(&self) -> &str {
         &self.inner.digest
+    }
+
+    /// Whether the compiled code came from the runtime's compile cache.
+    pub fn cache_use(&self) -> &CacheUse {
+        &self.inner.cache
     }
 
     /// The runtime the component was compiled for.
@@ -210,9 +220,8 @@ impl PolicyComponent {
     /// failure is part of the [`Evaluation`]; the only error is a runtime
     /// with no instance slot free within the policy's deadline.
     pub fn evaluate(&self, request: &Request, settings: &str, limits: &Limits) -> Result<Evaluation, EvaluateError> {
-        let started = Instant::now();
-        let mut logs = Vec::new();
-        let call = call_fresh_with_logs(&self.inner.runtime, &self.inner.pre, limits, &mut logs, |instance, store| {
+        let mut report = CallReport::default();
+        let call = call_fresh_with_report(&self.inner.runtime, &self.inner.pre, limits, &mut report, |instance, store| {
             let func = instance
                 .get_func(&mut *store, &self.inner.evaluate)
                 .ok_or_else(|| wasmtime::Error::msg("the component has no `evaluate` export"))?;
@@ -224,7 +233,6 @@ impl PolicyComponent {
             let func = unsafe { TypedFunc::<EvaluateParams<'_>, EvaluateResults>::new_unchecked(func) };
             Ok(func.call(&mut *store, (request, settings))?.0)
         });
-        let elapsed = started.elapsed();
         let result = match call {
             Call::Returned(Ok(decision)) => Ok(decision),
             Call::Returned(Err(message)) => Err(Failure { kind: FailureKind::PolicyError, message }),
@@ -237,8 +245,42 @@ impl PolicyComponent {
                 })
             }
         };
-        Ok(Evaluation { result, logs, elapsed })
+        Ok(Evaluation { result, logs: report.logs, elapsed: report.ran, waited: report.waited })
     }
+}
+
+/// What the compile cache did for a component when it was loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheUse {
+    /// The runtime has no compile cache.
+    Off,
+    /// The compiled code was read from the cache: nothing was compiled.
+    Hit,
+    /// The component was compiled and kept in the cache.
+    Stored,
+    /// The component was compiled, but could not be kept in the cache.
+    NotStored {
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// The compiled component, from the runtime's cache if it holds it, else compiled now (and kept).
+fn compile_or_reuse(runtime: &Runtime, bytes: &[u8], digest: &str, origin: &str) -> Result<(Component, CacheUse), LoadError> {
+    let engine = runtime.engine();
+    if let Some(component) = runtime.cache().and_then(|cache| cache.load(engine, digest)) {
+        return Ok((component, CacheUse::Hit));
+    }
+    let component =
+        Component::new(engine, bytes).map_err(|e| LoadError::Compile { origin: origin.to_string(), source: e.into() })?;
+    let cache = match runtime.cache() {
+        None => CacheUse::Off,
+        Some(cache) => match cache.store(digest, &component) {
+            Ok(()) => CacheUse::Stored,
+            Err(error) => CacheUse::NotStored { reason: error.to_string() },
+        },
+    };
+    Ok((component, cache))
 }
 
 fn no_slot_failure(runtime: &Runtime, waited: Duration) -> Failure {
@@ -252,36 +294,51 @@ fn no_slot_failure(runtime: &Runtime, waited: Duration) -> Failure {
     }
 }
 
-/// Runs `body` on a fresh instance under `limits`; logs are discarded.
+/// What a call reports besides its result.
+#[derive(Default)]
+struct CallReport {
+    /// The policy's log lines.
+    logs: Vec<LogLine>,
+    /// Time spent waiting for an instance slot.
+    waited: Duration,
+    /// Time from instantiation until the results were copied back: what the deadline limits.
+    ran: Duration,
+}
+
+/// Runs `body` on a fresh instance under `limits`; logs and times are discarded.
 fn call_fresh<T>(
     runtime: &Runtime,
     pre: &InstancePre<StoreState>,
     limits: &Limits,
     body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Call<T> {
-    call_fresh_with_logs(runtime, pre, limits, &mut Vec::new(), body)
+    call_fresh_with_report(runtime, pre, limits, &mut CallReport::default(), body)
 }
 
 /// Waits for an instance slot (up to the deadline), instantiates, runs
 /// `body`, and checks the deadline once more after the results are copied
 /// back: a result that arrives late is a deadline failure, not a decision.
-fn call_fresh_with_logs<T>(
+fn call_fresh_with_report<T>(
     runtime: &Runtime,
     pre: &InstancePre<StoreState>,
     limits: &Limits,
-    logs: &mut Vec<LogLine>,
+    report: &mut CallReport,
     body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Call<T> {
     let waiting = Instant::now();
     // The slot guard is declared before the store, so it is dropped after it.
     let Some(_slot) = runtime.slot(limits.deadline()) else {
-        return Call::NoSlot(waiting.elapsed());
+        report.waited = waiting.elapsed();
+        return Call::NoSlot(report.waited);
     };
     let started = Instant::now();
+    report.waited = started - waiting;
     let mut store = new_store(runtime, limits);
     let outcome = pre.instantiate(&mut store).and_then(|instance| body(instance, &mut store));
-    let late = started.elapsed() > limits.deadline();
-    *logs = take_logs(&mut store);
+    // Measured once: the time reported is the time the deadline was checked against.
+    report.ran = started.elapsed();
+    let late = report.ran > limits.deadline();
+    report.logs = take_logs(&mut store);
     match outcome {
         Ok(_) if late => Call::Failed(Failure {
             kind: FailureKind::Deadline,

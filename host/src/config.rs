@@ -158,9 +158,11 @@ impl Chain {
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Chain, ConfigError> {
         let path = path.as_ref();
         let config = ChainConfig::read(path)?;
-        let runtime = Runtime::new(config.runtime.clone())
-            .map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut options = config.runtime.clone();
+        options.cache_dir = options.cache_dir.map(|dir| base.join(dir));
+        let runtime = Runtime::new(options)
+            .map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
         config.build(&runtime, &base)
     }
 }

@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod chain;
 mod check;
 mod component;
@@ -38,7 +39,7 @@ mod vocabulary;
 
 pub use chain::{Chain, ChainBuilder};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
-pub use component::{Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
+pub use component::{CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
 pub use error::{ConfigError, EvaluateError, LoadError, SettingsError};
 pub use options::{

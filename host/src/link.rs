@@ -63,6 +63,7 @@ impl Link {
         trace.elapsed_us = evaluation.elapsed.as_micros() as u64;
         trace.logs = evaluation.logs;
 
+        let waited = evaluation.waited;
         let host_started = Instant::now();
         let limits = &self.options.limits;
         match evaluation.result.and_then(|decision| check(decision, working, self.options.issuer, limits)) {
@@ -83,7 +84,7 @@ impl Link {
             }
             Err(failure) => trace.status = self.fail(working, failure, fail_closed),
         }
-        trace.host_us = host_started.elapsed().as_micros() as u64;
+        trace.host_us = (waited + host_started.elapsed()).as_micros() as u64;
         Ok(trace)
     }
 

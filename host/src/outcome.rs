@@ -102,11 +102,11 @@ pub struct PolicyTrace {
     pub findings: Vec<TracedFinding>,
     /// Each effect, applied, refused, or (in monitor mode) what it would have done.
     pub effects: Vec<Effect>,
-    /// Wall-clock time in the policy (waiting for a slot, instantiation, the
-    /// call, copying its results back), in microseconds.
+    /// Wall-clock time in the policy (instantiation, the call, copying its
+    /// results back: what its deadline limits), in microseconds.
     pub elapsed_us: u64,
-    /// Wall-clock time the host spent on the policy's decision afterwards
-    /// (checking and merging it), in microseconds.
+    /// Wall-clock time the host spent on the policy's step besides: waiting
+    /// for an instance slot, then checking and merging its decision, in microseconds.
     pub host_us: u64,
     /// What the policy logged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

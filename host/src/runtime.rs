@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use wasmtime::component::{Linker, LinkerInstance};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter};
 
+use crate::cache::CompileCache;
 use crate::decision::LogLevel;
 use crate::error::{LoadError, SettingsError};
 use crate::options::{Limits, MAX_DEADLINE_MS};
@@ -46,11 +47,15 @@ pub struct RuntimeOptions {
     pub max_memory_mib: u64,
     /// Count fuel so that [`Limits::fuel`] can be enforced (costs some speed).
     pub fuel: bool,
+    /// Keep compiled components in this directory, so that loading one again
+    /// (another run, a restarted host) takes milliseconds; none: no cache.
+    /// In a config file, relative to the file.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { max_concurrent_instances: 256, max_memory_mib: 256, fuel: false }
+        RuntimeOptions { max_concurrent_instances: 256, max_memory_mib: 256, fuel: false, cache_dir: None }
     }
 }
 
@@ -74,6 +79,7 @@ struct RuntimeInner {
     linker: Linker<StoreState>,
     options: RuntimeOptions,
     slots: Slots,
+    cache: Option<CompileCache>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -141,8 +147,15 @@ impl Runtime {
             })
             .map_err(|e| LoadError::Engine { reason: "starting the epoch thread".into(), source: Some(e.into()) })?;
 
+        let cache = match &options.cache_dir {
+            Some(dir) => Some(CompileCache::open(dir, &engine).map_err(|e| LoadError::Engine {
+                reason: format!("cannot open the compile cache {}", dir.display()),
+                source: Some(e.into()),
+            })?),
+            None => None,
+        };
         let slots = Slots::new(slots);
-        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, linker, options, slots, stop_ticker }) })
+        Ok(Runtime { inner: Arc::new(RuntimeInner { engine, linker, options, slots, cache, stop_ticker }) })
     }
 
     /// The wasmtime engine.
@@ -152,6 +165,10 @@ impl Runtime {
 
     pub(crate) fn linker(&self) -> &Linker<StoreState> {
         &self.inner.linker
+    }
+
+    pub(crate) fn cache(&self) -> Option<&CompileCache> {
+        self.inner.cache.as_ref()
     }
 
     /// The options the runtime was created with.

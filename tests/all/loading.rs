@@ -70,3 +70,31 @@ fn invalid_settings_are_rejected_once_at_load_with_the_policys_message() {
     let error = recguard_host::Chain::builder(runtime()).policy(load(components::MINORS), typo).err().unwrap();
     assert!(error.to_string().contains("unknown field `curfew-strat`"), "{error}");
 }
+
+#[test]
+fn a_compiled_component_is_kept_and_reused_and_a_bad_entry_is_replaced() {
+    use recguard_host::{CacheUse, Runtime, RuntimeOptions};
+    let dir = std::env::temp_dir().join(format!("recguard-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(dir.clone()), ..RuntimeOptions::default() }).unwrap();
+    let first = PolicyComponent::load_file(&runtime, components::MINORS).unwrap();
+    assert_eq!(first.cache_use(), &CacheUse::Stored);
+    let again = PolicyComponent::load_file(&runtime, components::MINORS).unwrap();
+    assert_eq!(again.cache_use(), &CacheUse::Hit);
+    assert_eq!(again.digest(), first.digest());
+    assert_eq!(again.descriptor(), first.descriptor());
+
+    // The reused code decides exactly as the freshly compiled code.
+    let request = recguard_tests::mixed_request(50, "hot-list");
+    let limits = recguard_host::Limits::default();
+    let decide = |c: &PolicyComponent| c.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
+    assert_eq!(decide(&again), decide(&first));
+
+    // A damaged entry is not trusted: the component is compiled again and the entry replaced.
+    let entry = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+    std::fs::write(&entry, b"not precompiled code").unwrap();
+    let rebuilt = PolicyComponent::load_file(&runtime, components::MINORS).unwrap();
+    assert_eq!(rebuilt.cache_use(), &CacheUse::Stored);
+    assert_eq!(PolicyComponent::load_file(&runtime, components::MINORS).unwrap().cache_use(), &CacheUse::Hit);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use recguard_host::{Chain, Outcome, Request};
+use recguard_host::{Outcome, Request};
 
 use super::summary;
 use crate::output;
@@ -39,7 +39,7 @@ enum Format {
 impl EvalCommand {
     /// Loads the chain once, then evaluates each request in turn.
     pub fn execute(self) -> Result<ExitCode> {
-        let chain = Chain::from_config_file(&self.config)?;
+        let chain = super::chain_from_config(&self.config)?;
         let mut outcomes = Vec::with_capacity(self.request.len());
         for path in &self.request {
             let request = read_request(path).with_context(|| format!("request {}", path.display()))?;

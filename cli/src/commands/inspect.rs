@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::output;
-use recguard_host::{PolicyComponent, Runtime, RuntimeOptions};
+use recguard_host::{CacheUse, PolicyComponent};
 
 /// Print a policy's descriptor and the WIT of its component.
 #[derive(Args)]
@@ -22,7 +22,7 @@ pub struct InspectCommand {
 impl InspectCommand {
     /// Loads the component (which checks its world) and prints what it says.
     pub fn execute(self) -> Result<ExitCode> {
-        let runtime = Runtime::new(RuntimeOptions::default())?;
+        let runtime = super::runtime()?;
         let component = PolicyComponent::load_file(&runtime, &self.policy)?;
         let descriptor = component.descriptor();
         if self.json {
@@ -32,6 +32,7 @@ impl InspectCommand {
         output::line(format!("name:     {}", descriptor.name))?;
         output::line(format!("version:  {}", descriptor.version))?;
         output::line(format!("digest:   {}", component.digest()))?;
+        output::line(format!("compiled: {}", describe_cache_use(component.cache_use())))?;
         output::line(format!("summary:  {}", descriptor.summary))?;
         let articles: Vec<String> = descriptor.articles.iter().map(|a| a.to_string()).collect();
         output::line(format!("articles: {}", articles.join(", ")))?;
@@ -41,6 +42,15 @@ impl InspectCommand {
         output::line(format!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?))?;
         output::line(format!("\nWIT:\n{}", component_wit(&self.policy)?))?;
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn describe_cache_use(cache: &CacheUse) -> String {
+    match cache {
+        CacheUse::Off => "now (no compile cache)".into(),
+        CacheUse::Hit => "earlier (read from the compile cache)".into(),
+        CacheUse::Stored => "now, and kept in the compile cache".into(),
+        CacheUse::NotStored { reason } => format!("now; not kept in the compile cache: {reason}"),
     }
 }
 

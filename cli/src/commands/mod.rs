@@ -2,7 +2,11 @@
 
 use std::process::ExitCode;
 
+use std::path::{Path, PathBuf};
+
 use clap::{Parser, Subcommand};
+use recguard_host::config::ChainConfig;
+use recguard_host::{Chain, ConfigError, Runtime, RuntimeOptions};
 
 mod eval;
 mod inspect;
@@ -25,6 +29,38 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// Run a policy's test vectors against its compiled component.
     Test(test::TestCommand),
+}
+
+/// Where the CLI keeps compiled components: `$RECGUARD_CACHE_DIR` (`off`
+/// for none), else `$XDG_CACHE_HOME/recguard`, else `~/.cache/recguard`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("RECGUARD_CACHE_DIR") {
+        Some(dir) if dir == "off" || dir.is_empty() => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|dir| dir.join("recguard")),
+    }
+}
+
+/// A runtime with default options and the CLI's compile cache.
+pub fn runtime() -> anyhow::Result<Runtime> {
+    Ok(Runtime::new(RuntimeOptions { cache_dir: default_cache_dir(), ..RuntimeOptions::default() })?)
+}
+
+/// The chain a config file describes, on a runtime with the config's compile
+/// cache (relative to the file) or else the CLI's.
+pub fn chain_from_config(path: &Path) -> anyhow::Result<Chain> {
+    let config = ChainConfig::read(path)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut options = config.runtime.clone();
+    options.cache_dir = match options.cache_dir {
+        Some(dir) => Some(base.join(dir)),
+        None => default_cache_dir(),
+    };
+    let runtime = Runtime::new(options).map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
+    Ok(config.build(&runtime, &base)?)
 }
 
 impl Cli {

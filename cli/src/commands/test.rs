@@ -21,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use crate::output;
-use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime, RuntimeOptions};
+use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -52,7 +52,7 @@ impl TestCommand {
         if self.component.is_some() && self.policy_dirs.len() > 1 {
             bail!("--component goes with a single policy directory");
         }
-        let runtime = Runtime::new(RuntimeOptions::default())?;
+        let runtime = super::runtime()?;
         let (mut passed, mut failed) = (0, 0);
         for dir in &self.policy_dirs {
             let component_path = match &self.component {

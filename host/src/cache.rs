@@ -1,0 +1,89 @@
+//! The on-disk compile cache: a component compiled once is kept in
+//! wasmtime's precompiled form, so that a CLI run or a restarted host loads
+//! it in milliseconds instead of compiling it again.
+//!
+//! An entry is keyed by the component's SHA-256 and a hash of everything
+//! about the engine that compiled code depends on (wasmtime's version, its
+//! target, its settings), so a changed component or engine never meets an
+//! old entry. An entry that wasmtime refuses (truncated, from another engine)
+//! is compiled again and replaced. Entries are written to a temporary file
+//! and renamed into place, so a reader never sees half an entry.
+//!
+//! Precompiled code is machine code that the host runs: the cache directory
+//! must be writable only by the host's user (it is created with mode 0700).
+
+use std::hash::Hasher;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+/// A directory of precompiled components.
+#[derive(Debug)]
+pub(crate) struct CompileCache {
+    dir: PathBuf,
+    /// Hex SHA-256 of the engine's compatibility hash.
+    engine_key: String,
+}
+
+/// Feeds what a `Hash` implementation writes into SHA-256, so that the key
+/// is stable across processes (the std hasher is randomly seeded).
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        // Only the digest is used; `finish` is part of the trait.
+        0
+    }
+}
+
+impl CompileCache {
+    /// Opens (creating if needed) a cache directory for `engine`.
+    pub fn open(dir: &Path, engine: &Engine) -> std::io::Result<Self> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+        let mut hasher = Sha256Hasher(Sha256::new());
+        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
+        let engine_key = format!("{:x}", hasher.0.finalize());
+        Ok(CompileCache { dir: dir.to_path_buf(), engine_key })
+    }
+
+    fn entry(&self, digest: &str) -> PathBuf {
+        let digest = digest.strip_prefix("sha256:").unwrap_or(digest);
+        self.dir.join(format!("{digest}-{}.cwasm", &self.engine_key[..16]))
+    }
+
+    /// The precompiled component with this digest, if the cache holds a usable one.
+    pub fn load(&self, engine: &Engine, digest: &str) -> Option<Component> {
+        let bytes = std::fs::read(self.entry(digest)).ok()?;
+        // SAFETY: the bytes are an entry this cache wrote with
+        // `Component::serialize` for an engine of the same compatibility hash
+        // (the file name says so, and wasmtime checks its own header and
+        // refuses a mismatch, which is then recompiled). The directory is the
+        // host's own (mode 0700), as trusted as the host's binary.
+        #[allow(unsafe_code)]
+        let component = unsafe { Component::deserialize(engine, &bytes) };
+        component.ok()
+    }
+
+    /// Keeps `component` under `digest`. Failing to write only costs a later
+    /// compile, so the error is returned for the caller to report, not to stop on.
+    pub fn store(&self, digest: &str, component: &Component) -> std::io::Result<()> {
+        let bytes = component.serialize().map_err(std::io::Error::other)?;
+        let entry = self.entry(digest);
+        let temporary = entry.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &entry)
+    }
+}
