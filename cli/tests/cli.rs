@@ -224,3 +224,26 @@ fn a_second_run_reuses_the_compiled_component_from_the_cache() {
     assert!(stdout(&off).contains("compiled: now (no compile cache)"), "{}", stdout(&off));
     std::fs::remove_dir_all(&cache).ok();
 }
+
+#[test]
+fn bench_reports_time_per_request_in_total_and_per_policy() {
+    let output = recguard(&[
+        "bench", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json",
+        "--iterations", "30", "--warmup", "3", "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["iterations"], 30);
+    assert_eq!(report["candidates"], 6);
+    let policies: Vec<&str> = report["policies"].as_array().unwrap().iter().map(|p| p["policy"].as_str().unwrap()).collect();
+    assert_eq!(policies, ["minors", "hot-list-integrity"]);
+    let total = &report["total"];
+    assert!(total["p50-us"].as_f64().unwrap() > 0.0);
+    assert!(total["p50-us"].as_f64().unwrap() <= total["p99-us"].as_f64().unwrap());
+    let share = report["host-share"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&share), "{share}");
+    let text = stdout(&recguard(&["bench", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json", "--iterations", "5", "--warmup", "0"]));
+    assert!(text.contains("host share") && text.contains("hot-list-integrity"), "{text}");
+    let zero = recguard(&["bench", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json", "--iterations", "0"]);
+    assert_one_line_error(&zero, "--iterations must be at least 1");
+}

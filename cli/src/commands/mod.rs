@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use recguard_host::config::ChainConfig;
 use recguard_host::{Chain, ConfigError, Runtime, RuntimeOptions};
 
+mod bench;
 mod eval;
 mod inspect;
 mod summary;
@@ -29,6 +30,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// Run a policy's test vectors against its compiled component.
     Test(test::TestCommand),
+    /// Measure the time per request through a chain, in total and per policy.
+    Bench(bench::BenchCommand),
 }
 
 /// Where the CLI keeps compiled components: `$RECGUARD_CACHE_DIR` (`off`
@@ -70,6 +73,7 @@ impl Cli {
             Command::Eval(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
             Command::Test(c) => c.execute(),
+            Command::Bench(c) => c.execute(),
         }
     }
 }
