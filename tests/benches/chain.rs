@@ -4,7 +4,10 @@
 //! `cargo bench -p recguard-tests` — the README reports the figures and the
 //! ratios. Groups:
 //! - `noop`: a policy that decides nothing (instantiate + call + merge);
-//! - `minors+hot-list/N`: both foundation policies on N candidates.
+//! - `minors+hot-list/N`: both foundation policies on N candidates, through
+//!   the host (`wasm`), natively (`native`), and their main rules written in
+//!   Rego and run by regorus (`rego`, a peer engine; the bench first checks
+//!   that it drops exactly what the chain drops).
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -57,12 +60,48 @@ fn bench(c: &mut Criterion) {
                 (a, b)
             })
         });
+        // The peer engine: the two policies' main rules in Rego, on the same request.
+        let mut rego = rego_engine();
+        let input = regorus::Value::from_json_str(&serde_json::to_string(&request).expect("json")).expect("input");
+        check_same_drops(&both, &request, &mut rego, &input);
+        group.bench_with_input(BenchmarkId::new("rego", count), &input, |b, input| {
+            b.iter(|| {
+                rego.set_input(input.clone());
+                rego.eval_rule("data.recguard.drops".to_string()).expect("drops")
+            })
+        });
         // What the host adds besides the policies: cloning the request it consumes.
         group.bench_with_input(BenchmarkId::new("request-clone", count), &request, |b, request| {
             b.iter(|| request.clone())
         });
     }
     group.finish();
+}
+
+/// regorus with the Rego version of the two policies' main rules.
+fn rego_engine() -> regorus::Engine {
+    let mut engine = regorus::Engine::new();
+    let policy = include_str!("rego/minors_hot_list.rego");
+    engine.add_policy("minors_hot_list.rego".to_string(), policy.to_string()).expect("the Rego policy parses");
+    engine
+}
+
+/// Refuses to compare engines that disagree: both must drop the same candidates.
+fn check_same_drops(chain: &Chain, request: &recguard_host::Request, rego: &mut regorus::Engine, input: &regorus::Value) {
+    let outcome = chain.evaluate(request.clone()).expect("outcome");
+    let served: std::collections::BTreeSet<&str> = outcome.served_ids().into_iter().collect();
+    let recguard: std::collections::BTreeSet<String> =
+        request.candidates.iter().map(|c| c.id.clone()).filter(|id| !served.contains(id.as_str())).collect();
+    rego.set_input(input.clone());
+    let drops = rego.eval_rule("data.recguard.drops".to_string()).expect("drops");
+    let rego_drops: std::collections::BTreeSet<String> = drops
+        .as_set()
+        .expect("a set of ids")
+        .iter()
+        .map(|id| id.as_string().expect("an id").to_string())
+        .collect();
+    assert!(!recguard.is_empty());
+    assert_eq!(rego_drops, recguard, "regorus and recguard disagree on the drops");
 }
 
 criterion_group! {
