@@ -52,6 +52,6 @@ pub use outcome::{
 pub use request::{
     AgeBand, Attribute, Candidate, DeliveryTerms, Engagement, ExemptionScope, FeedbackTarget, GuardianExemption,
     ItemKind, NotInterested, OperatorAction, OperatorActionKind, PriceQuote, Provenance, Request, RequestError,
-    Surface, TagSource, TopicCount, Usage, User, UserTag, MAX_REQUEST_BYTES,
+    Surface, TagSource, TopicCount, Usage, User, UserTag, EARLIEST_MS, LATEST_MS, MAX_REQUEST_BYTES,
 };
 pub use runtime::{LogLine, Runtime, RuntimeOptions, EPOCH_TICK};
