@@ -153,14 +153,25 @@ fn inherit_limits(table: &mut toml::Table) {
 impl Chain {
     /// Reads a config file and builds its chain on a runtime of its own,
     /// made from the file's `[runtime]` table (a wasmtime engine, its
-    /// instance pool and its epoch thread). To share one runtime among
-    /// several chains, use [`ChainConfig::read`] and [`ChainConfig::build`].
+    /// instance pool and its epoch thread; `cache-dir` relative to the file).
+    /// To share one runtime among several chains, use [`ChainConfig::read`]
+    /// and [`ChainConfig::build`].
     pub fn from_config_file(path: impl AsRef<Path>) -> Result<Chain, ConfigError> {
+        Self::from_config_file_with(path, |_| {})
+    }
+
+    /// As [`Chain::from_config_file`], with a last say over the runtime's
+    /// options (e.g. a default compile cache where the file names none).
+    pub fn from_config_file_with(
+        path: impl AsRef<Path>,
+        adjust: impl FnOnce(&mut RuntimeOptions),
+    ) -> Result<Chain, ConfigError> {
         let path = path.as_ref();
         let config = ChainConfig::read(path)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut options = config.runtime.clone();
         options.cache_dir = options.cache_dir.map(|dir| base.join(dir));
+        adjust(&mut options);
         let runtime = Runtime::new(options)
             .map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
         config.build(&runtime, &base)

@@ -53,6 +53,7 @@ pub(crate) struct Working {
     pub notices: Vec<ServedNotice>,
     notice_texts: HashSet<String>,
     pub tags_set_aside: Vec<String>,
+    tags_reported: HashSet<String>,
     pub verdict: Verdict,
     pub personalised: bool,
 }
@@ -68,6 +69,7 @@ impl Working {
             notices: Vec::new(),
             notice_texts: HashSet::new(),
             tags_set_aside: Vec::new(),
+            tags_reported: HashSet::new(),
             verdict: Verdict::Serve,
             personalised: true,
         }
@@ -181,9 +183,8 @@ impl Working {
         if !decision.tags_set_aside.is_empty() {
             let aside: HashSet<&str> = decision.tags_set_aside.iter().map(|t| t.tag.as_str()).collect();
             self.request.user.tags.retain(|t| !aside.contains(t.name.as_str()));
-            let mut reported: HashSet<String> = self.tags_set_aside.iter().cloned().collect();
             for tag in &decision.tags_set_aside {
-                if reported.insert(tag.tag.clone()) {
+                if self.tags_reported.insert(tag.tag.clone()) {
                     self.tags_set_aside.push(tag.tag.clone());
                 }
             }

@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use recguard_host::config::ChainConfig;
-use recguard_host::{Chain, ConfigError, Runtime, RuntimeOptions};
+use recguard_host::{Chain, Runtime, RuntimeOptions};
 
 mod bench;
 mod eval;
@@ -55,15 +54,11 @@ pub fn runtime() -> anyhow::Result<Runtime> {
 /// The chain a config file describes, on a runtime with the config's compile
 /// cache (relative to the file) or else the CLI's.
 pub fn chain_from_config(path: &Path) -> anyhow::Result<Chain> {
-    let config = ChainConfig::read(path)?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut options = config.runtime.clone();
-    options.cache_dir = match options.cache_dir {
-        Some(dir) => Some(base.join(dir)),
-        None => default_cache_dir(),
-    };
-    let runtime = Runtime::new(options).map_err(|source| ConfigError::Runtime { path: path.to_path_buf(), source })?;
-    Ok(config.build(&runtime, &base)?)
+    Ok(Chain::from_config_file_with(path, |options| {
+        if options.cache_dir.is_none() {
+            options.cache_dir = default_cache_dir();
+        }
+    })?)
 }
 
 impl Cli {
