@@ -8,9 +8,9 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::decision::{Action, Decision};
-use crate::merge::Working;
 use crate::options::{Issuer, Limits, RequestSize};
 use crate::outcome::{Failure, FailureKind};
+use crate::request::Candidate;
 
 /// The longest label a policy may attach, in bytes.
 pub const MAX_LABEL_BYTES: usize = 128;
@@ -39,12 +39,23 @@ fn too_large(message: String) -> Failure {
     Failure { kind: FailureKind::DecisionLimit, message }
 }
 
-/// Checks `decision` against the request as `working` holds it, for a policy
-/// of `issuer` under `limits`.
-pub(crate) fn check(decision: Decision, working: &Working, issuer: Issuer, limits: &Limits) -> Result<Checked, Failure> {
-    check_size(&decision, working.original_size(), limits)?;
+/// What a decision is checked against: the request as the chain has changed
+/// it so far.
+pub(crate) struct Against<'a> {
+    /// The candidates, as the next policy sees them.
+    pub candidates: &'a [Candidate],
+    /// The request's size as the chain received it (the caps scale with it).
+    pub original_size: RequestSize,
+    /// Labels the policies of the deciding policy's issuer have added to a
+    /// candidate (by id) so far.
+    pub labels_added: &'a dyn Fn(&str) -> u32,
+}
+
+/// Checks `decision` against the request, for a policy of `issuer` under `limits`.
+pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, limits: &Limits) -> Result<Checked, Failure> {
+    check_size(&decision, against.original_size, limits)?;
     check_findings(&decision)?;
-    let candidates = &working.request.candidates;
+    let candidates = against.candidates;
     let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
 
     let mut positions = Vec::with_capacity(decision.actions.len());
@@ -73,7 +84,7 @@ pub(crate) fn check(decision: Decision, working: &Working, issuer: Issuer, limit
                 if present.insert(label.as_str()) {
                     *added += 1;
                     is_new = true;
-                    let before = working.labels_added(&candidates[i].id, issuer);
+                    let before = (against.labels_added)(&candidates[i].id);
                     if before + *added > MAX_ADDED_LABELS_PER_ISSUER {
                         return Err(too_large(format!(
                             "the decision would give candidate '{}' more than the {MAX_ADDED_LABELS_PER_ISSUER} labels {} policies may add to one candidate",

@@ -15,10 +15,10 @@ use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 use crate::decision::{Decision, Descriptor, LogLevel};
 use crate::error::{EvaluateError, LoadError, SettingsError};
 use crate::options::Limits;
-use crate::outcome::{Failure, FailureKind};
+use crate::outcome::{Failure, FailureKind, LogLine};
 use crate::request::Request;
 use crate::runtime::{
-    deadline_ticks, LogLine, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, MEMORIES_PER_INSTANCE,
+    deadline_ticks, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, MEMORIES_PER_INSTANCE,
     TABLES_PER_INSTANCE, TYPES_INTERFACE,
 };
 

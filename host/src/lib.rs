@@ -46,12 +46,12 @@ pub use options::{
     ChainOptions, FailClosed, FailClosedResponse, Issuer, Limits, Mode, OnError, PolicyOptions, RequestSize, MAX_DEADLINE_MS,
 };
 pub use outcome::{
-    Change, Effect, EffectResult, Failure, FailureKind, Outcome, PolicyTrace, ServedItem, ServedNotice, Status,
-    TracedFinding, Verdict,
+    Change, Effect, EffectResult, Failure, FailureKind, LogLine, Outcome, PolicyTrace, ServedItem, ServedNotice,
+    Status, TracedFinding, Verdict,
 };
 pub use request::{
     AgeBand, Attribute, Candidate, DeliveryTerms, Engagement, ExemptionScope, FeedbackTarget, GuardianExemption,
     ItemKind, NotInterested, OperatorAction, OperatorActionKind, PriceQuote, Provenance, Request, RequestError,
     Surface, TagSource, TopicCount, Usage, User, UserTag, EARLIEST_MS, LATEST_MS, MAX_REQUEST_BYTES,
 };
-pub use runtime::{LogLine, Runtime, RuntimeOptions, EPOCH_TICK};
+pub use runtime::{Runtime, RuntimeOptions, EPOCH_TICK};

@@ -4,7 +4,6 @@
 
 use std::time::Instant;
 
-use crate::check::check;
 use crate::component::PolicyComponent;
 use crate::error::EvaluateError;
 use crate::merge::Working;
@@ -66,7 +65,7 @@ impl Link {
         let waited = evaluation.waited;
         let host_started = Instant::now();
         let limits = &self.options.limits;
-        match evaluation.result.and_then(|decision| check(decision, working, self.options.issuer, limits)) {
+        match evaluation.result.and_then(|decision| working.check(decision, self.options.issuer, limits)) {
             Ok(checked) => {
                 trace.findings = checked
                     .decision

@@ -31,11 +31,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::check::Checked;
+use crate::check::{check, Against, Checked};
 use crate::decision::{Action, Decision};
-use crate::options::{Issuer, RequestSize};
+use crate::options::{Issuer, Limits, RequestSize};
 use crate::order::apply_moves;
-use crate::outcome::{Change, Effect, EffectResult, ServedNotice, Verdict};
+use crate::outcome::{Change, Effect, EffectResult, Failure, ServedNotice, Verdict};
 use crate::request::{Candidate, Request};
 
 /// The request as the chain has changed it so far, and what the chain will serve.
@@ -75,14 +75,15 @@ impl Working {
         }
     }
 
-    /// The request's size when the chain received it.
-    pub fn original_size(&self) -> RequestSize {
-        self.original_size
-    }
-
-    /// Labels the policies of `issuer` have added to the candidate so far.
-    pub fn labels_added(&self, candidate_id: &str, issuer: Issuer) -> u32 {
-        self.labels_added.get(candidate_id).map_or(0, |counts| counts[issuer_slot(issuer)])
+    /// Checks a decision of a policy of `issuer` against the request as it is now.
+    pub fn check(&self, decision: Decision, issuer: Issuer, limits: &Limits) -> Result<Checked, Failure> {
+        let labels_added = |id: &str| self.labels_added.get(id).map_or(0, |counts| counts[issuer_slot(issuer)]);
+        let against = Against {
+            candidates: &self.request.candidates,
+            original_size: self.original_size,
+            labels_added: &labels_added,
+        };
+        check(decision, against, issuer, limits)
     }
 
     pub fn is_blocked(&self) -> bool {

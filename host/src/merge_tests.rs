@@ -2,7 +2,7 @@
 //! values, no component is compiled.
 
 use super::*;
-use crate::check::{check, MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
+use crate::check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 use crate::decision::{Block, Citation, Finding, ItemAction, Notice, Rerank, TagSetAside};
 use crate::options::Limits;
 use crate::outcome::{Failure, FailureKind};
@@ -70,12 +70,12 @@ fn decision(actions: Vec<(&str, Action)>) -> Decision {
 
 /// Checks and applies one decision; panics if the check refuses it.
 fn apply(working: &mut Working, issuer: Issuer, decision: Decision) -> Vec<Effect> {
-    let checked = check(decision, working, issuer, &Limits::default()).expect("a valid decision");
+    let checked = working.check(decision, issuer, &Limits::default()).expect("a valid decision");
     working.apply("p", issuer, checked)
 }
 
 fn refusal(working: &Working, issuer: Issuer, decision: Decision) -> Failure {
-    check(decision, working, issuer, &Limits::default()).expect_err("refused")
+    working.check(decision, issuer, &Limits::default()).expect_err("refused")
 }
 
 fn ids(working: &Working) -> Vec<&str> {
@@ -217,7 +217,7 @@ fn the_merge_is_linear_in_a_hostile_decision() {
         .collect();
     d.notices = (0..200_000).map(|i| Notice { finding: 0, text: format!("notice {i}"), link: None }).collect();
     let started = std::time::Instant::now();
-    let checked = check(d, &working, Issuer::Provider, &limits).expect("within the raised caps");
+    let checked = working.check(d, Issuer::Provider, &limits).expect("within the raised caps");
     let effects = working.apply("p", Issuer::Provider, checked);
     assert_eq!(effects.len(), 300_000);
     assert_eq!(working.notices.len(), 200_000);

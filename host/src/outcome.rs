@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::decision::LogLevel;
 use crate::options::{Issuer, Mode, OnError};
-use crate::runtime::LogLine;
 
 /// The result of running a chain on one request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,6 +111,15 @@ pub struct PolicyTrace {
     /// What the policy logged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<LogLine>,
+}
+
+/// A line a policy logged during an evaluation (at most 64 an evaluation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Severity.
+    pub level: LogLevel,
+    /// The text, cut to 1 KiB.
+    pub message: String,
 }
 
 /// What became of one policy's evaluation.

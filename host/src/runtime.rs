@@ -12,6 +12,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::cache::CompileCache;
 use crate::decision::LogLevel;
+use crate::outcome::LogLine;
 use crate::error::{LoadError, SettingsError};
 use crate::options::{Limits, MAX_DEADLINE_MS};
 
@@ -286,15 +287,6 @@ fn kernel_has_pagemap_scan() -> bool {
 /// The most log lines one evaluation keeps, and the longest line.
 const MAX_LOG_LINES: usize = 64;
 const MAX_LOG_LINE: usize = 1024;
-
-/// A line a policy logged during an evaluation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LogLine {
-    /// Severity.
-    pub level: LogLevel,
-    /// The text, cut to 1 KiB.
-    pub message: String,
-}
 
 /// The state of one evaluation's store.
 pub(crate) struct StoreState {
