@@ -1,7 +1,9 @@
 //! Converts the host's request into the guest SDK's, so that the same policy
 //! logic can be called natively: for differential tests (the component
 //! decides exactly as the native code) and for the native baseline of the
-//! benchmarks.
+//! benchmarks. The request goes the way it goes to a component: the host's
+//! rows become the host's columns (`wire::Request::from_rows`), which the
+//! generated `wire_bridge.rs` copies field by field into the SDK's.
 
 use recguard_host as host;
 use recguard_sdk as sdk;
@@ -17,7 +19,7 @@ pub trait ToSdk {
 macro_rules! same {
     ($($t:ty),*) => { $(impl ToSdk for $t { type Sdk = $t; fn to_sdk(&self) -> $t { self.clone() } })* };
 }
-same!(String, bool, u32, u64, i32, f32, f64);
+same!(String, bool, u8, u32, u64, i32, f32, f64);
 
 impl<T: ToSdk> ToSdk for Vec<T> {
     type Sdk = Vec<T::Sdk>;
@@ -33,52 +35,13 @@ impl<T: ToSdk> ToSdk for Option<T> {
     }
 }
 
-macro_rules! records {
-    ($($name:ident { $($field:ident),* })*) => {$(
-        impl ToSdk for host::$name {
-            type Sdk = sdk::$name;
-            fn to_sdk(&self) -> sdk::$name {
-                sdk::$name { $($field: self.$field.to_sdk()),* }
-            }
-        }
-    )*};
+/// The provider's request, as a policy receives it (every field filled).
+impl ToSdk for host::Request {
+    type Sdk = sdk::Request;
+    fn to_sdk(&self) -> sdk::Request {
+        sdk::Request::from_wit(host::wire::Request::from_rows(self).to_sdk())
+    }
 }
 
-macro_rules! enums {
-    ($($name:ident { $($variant:ident),* })*) => {$(
-        impl ToSdk for host::$name {
-            type Sdk = sdk::$name;
-            fn to_sdk(&self) -> sdk::$name {
-                match self { $(host::$name::$variant => sdk::$name::$variant),* }
-            }
-        }
-    )*};
-}
-
-enums! {
-    Surface { Feed, HotList, HotSearch, Search, Push, PopUp, HomeFirstScreen, CuratedPicks, Dispatch, Other }
-    AgeBand { Unknown, Under8, From8to12, From12to16, From16to18, Adult, Elderly }
-    TagSource { Inferred, UserSelected, Operator }
-    ExemptionScope { Curfew, DailyLimit, RestReminder, GameHours }
-    FeedbackTarget { Item, Author, Topic }
-    ItemKind { Article, Video, Live, Game, Product, Ad, Order, TopUp, Ranking, Other }
-    OperatorActionKind { Pin, Boost, Demote }
-}
-
-records! {
-    UserTag { name, source, deleted_by_user }
-    GuardianExemption { scope, expires_at_ms }
-    TopicCount { topic, items }
-    Usage { minutes_today, continuous_minutes, items_this_session, session_topics, spent_this_month_fen }
-    NotInterested { target, value }
-    User { id, age_band, identity_verified, minors_mode, personalisation_off, tags, usage, guardian_exemptions, not_interested }
-    Provenance { metadata_label, uploader_declared, detector_score, label_stripped }
-    Engagement { views, likes, comments, shares, low_reputation_share, velocity_per_hour, baseline_per_hour }
-    OperatorAction { kind, operator, reason }
-    PriceQuote { amount_fen, reference_fen, cohort, personalised }
-    DeliveryTerms { promised_minutes, safe_baseline_minutes }
-    Attribute { key, value }
-    Candidate { id, author, kind, topics, risk_tags, labels, synthetic, score, non_personal_score, engagement,
-                operator_actions, first_party, content_hash, similarity_key, price, delivery, attributes }
-    Request { id, now_ms, utc_offset_minutes, surface, user, candidates }
-}
+#[path = "wire_bridge.rs"]
+mod wire_bridge;

@@ -71,7 +71,7 @@ fn inspect_prints_the_descriptor_and_the_wit() {
     let text = stdout(&output);
     assert!(text.contains("name:     minors"), "{text}");
     assert!(text.contains("D16 / F18"), "{text}");
-    assert!(text.contains("export evaluate: func(request: request, settings: string) -> result<decision, string>"), "{text}");
+    assert!(text.contains("export evaluate: func(request: request, settings: list<u8>) -> result<decision, string>"), "{text}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::article::Article;
+use crate::request::Candidate;
 use crate::wit;
 
 /// Something a policy found: a stable code, the article, and a message the
@@ -92,46 +93,62 @@ impl Decision {
         index
     }
 
-    fn act(&mut self, candidate_id: &str, action: wit::Action, finding: &Finding) -> &mut Self {
+    fn act(&mut self, candidate: &Candidate<'_>, action: wit::Action, finding: &Finding) -> &mut Self {
         let finding = self.record(finding);
-        self.inner.actions.push(wit::ItemAction {
-            candidate_id: candidate_id.to_string(),
-            action,
-            finding,
-        });
+        self.inner.actions.push(wit::ItemAction { candidate: candidate.index(), action, finding });
+        self
+    }
+
+    /// An action on the candidate at position `candidate`, which need not
+    /// exist: for test policies that check how the host refuses a decision
+    /// naming a candidate that is not in the list. Policies name candidates
+    /// by their view ([`Decision::drop`] and the like).
+    #[doc(hidden)]
+    pub fn action_at(&mut self, candidate: u32, action: wit::Action, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.actions.push(wit::ItemAction { candidate, action, finding });
+        self
+    }
+
+    /// A rerank by positions, which need not exist (see [`Decision::action_at`]).
+    #[doc(hidden)]
+    pub fn rerank_at(&mut self, order: Vec<u32>, finding: &Finding) -> &mut Self {
+        let finding = self.record(finding);
+        self.inner.rerank = Some(wit::Rerank { finding, order, non_personal: false });
         self
     }
 
     /// Removes the candidate from the response.
-    pub fn drop(&mut self, candidate_id: &str, finding: &Finding) -> &mut Self {
-        self.act(candidate_id, wit::Action::Drop, finding)
+    pub fn drop(&mut self, candidate: &Candidate<'_>, finding: &Finding) -> &mut Self {
+        self.act(candidate, wit::Action::Drop, finding)
     }
 
     /// Attaches a visible label to the candidate.
-    pub fn label(&mut self, candidate_id: &str, label: &str, finding: &Finding) -> &mut Self {
-        self.act(candidate_id, wit::Action::Label(label.to_string()), finding)
+    pub fn label(&mut self, candidate: &Candidate<'_>, label: &str, finding: &Finding) -> &mut Self {
+        self.act(candidate, wit::Action::Label(label.to_string()), finding)
     }
 
     /// Moves the candidate by `places`: positive towards the top, negative down.
-    pub fn move_by(&mut self, candidate_id: &str, places: i32, finding: &Finding) -> &mut Self {
-        self.act(candidate_id, wit::Action::MoveBy(places), finding)
+    pub fn move_by(&mut self, candidate: &Candidate<'_>, places: i32, finding: &Finding) -> &mut Self {
+        self.act(candidate, wit::Action::MoveBy(places), finding)
     }
 
     /// Serves the candidate at `price_fen` instead of its quoted price.
-    pub fn reprice(&mut self, candidate_id: &str, price_fen: u64, finding: &Finding) -> &mut Self {
-        self.act(candidate_id, wit::Action::Reprice(price_fen), finding)
+    pub fn reprice(&mut self, candidate: &Candidate<'_>, price_fen: u64, finding: &Finding) -> &mut Self {
+        self.act(candidate, wit::Action::Reprice(price_fen), finding)
     }
 
-    /// Puts the remaining candidates in this order (ids not listed follow, in their order).
-    pub fn rerank(&mut self, order: Vec<String>, finding: &Finding) -> &mut Self {
+    /// Puts the remaining candidates in this order (those not listed follow, in their order).
+    pub fn rerank<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: &Finding) -> &mut Self {
         let finding = self.record(finding);
+        let order = order.into_iter().map(|c| c.index()).collect();
         self.inner.rerank = Some(wit::Rerank { finding, order, non_personal: false });
         self
     }
 
     /// Puts the candidates in an order that uses no personal data (all of
     /// them, for the outcome to say the order is not personalised).
-    pub fn rerank_non_personal(&mut self, order: Vec<String>, finding: &Finding) -> &mut Self {
+    pub fn rerank_non_personal<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: &Finding) -> &mut Self {
         self.rerank(order, finding);
         if let Some(rerank) = self.inner.rerank.as_mut() {
             rerank.non_personal = true;
@@ -186,22 +203,9 @@ impl Decision {
         self.findings.iter().map(|f| f.code.as_str()).collect()
     }
 
-    /// Ids of the candidates this decision drops.
-    pub fn dropped(&self) -> Vec<&str> {
-        self.ids_where(|action| matches!(action, wit::Action::Drop))
-    }
-
-    /// Labels this decision attaches to a candidate.
-    pub fn labels_of(&self, candidate_id: &str) -> Vec<&str> {
-        self.inner
-            .actions
-            .iter()
-            .filter(|a| a.candidate_id == candidate_id)
-            .filter_map(|a| match &a.action {
-                wit::Action::Label(label) => Some(label.as_str()),
-                _ => None,
-            })
-            .collect()
+    /// Positions of the candidates this decision drops.
+    pub fn dropped(&self) -> Vec<u32> {
+        self.inner.actions.iter().filter(|a| matches!(a.action, wit::Action::Drop)).map(|a| a.candidate).collect()
     }
 
     /// The actions on candidates, in order.
@@ -219,8 +223,8 @@ impl Decision {
         &self.inner.notices
     }
 
-    /// The new order, if the decision reranks.
-    pub fn reranked(&self) -> Option<&[String]> {
+    /// The new order (positions), if the decision reranks.
+    pub fn reranked(&self) -> Option<&[u32]> {
         self.inner.rerank.as_ref().map(|r| r.order.as_slice())
     }
 
@@ -239,15 +243,6 @@ impl Decision {
         self.inner == wit::Decision::default()
     }
 
-    fn ids_where(&self, keep: impl Fn(&wit::Action) -> bool) -> Vec<&str> {
-        self.inner
-            .actions
-            .iter()
-            .filter(|a| keep(&a.action))
-            .map(|a| a.candidate_id.as_str())
-            .collect()
-    }
-
     /// The decision as the contract carries it.
     pub fn into_wit(self) -> wit::Decision {
         self.inner
@@ -261,10 +256,16 @@ mod tests {
     #[test]
     fn a_finding_cited_twice_is_recorded_once() {
         let finding = Finding::new("x.y", Article::D12F12, "duplicate");
+        let request = crate::testing::request(crate::Surface::Feed, crate::AgeBand::Adult, "2026-11-27T12:00", 480)
+            .with_candidates(&["a", "b"])
+            .build();
+        let candidates = request.candidates();
         let mut decision = Decision::new();
-        decision.drop("a", &finding).drop("b", &finding);
+        for item in candidates {
+            decision.drop(&item, &finding);
+        }
         assert_eq!(decision.findings().len(), 1);
-        assert_eq!(decision.dropped(), ["a", "b"]);
+        assert_eq!(decision.dropped(), [0, 1]);
         let wit = decision.into_wit();
         assert_eq!(wit.actions[1].finding, 0);
         assert_eq!(wit.findings[0].citation.draft_article, Some(12));

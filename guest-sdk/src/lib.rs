@@ -20,12 +20,12 @@
 //!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 //!     const SUMMARY: &'static str = "Serves at most max_items items.";
 //!     const ARTICLES: &'static [Article] = &[Article::D8F8];
-//!     const READS: &'static [&'static str] = &["candidates.id"];
+//!     const READS: &'static [&'static str] = &[];
 //!     fn evaluate(request: &Request, settings: &Settings) -> Decision {
 //!         let mut decision = Decision::new();
 //!         let finding = Finding::new("cap.too-many", Article::D8F8, "Too many items.");
-//!         for item in request.candidates.iter().skip(settings.max_items as usize) {
-//!             decision.drop(&item.id, &finding);
+//!         for item in request.candidates().iter().skip(settings.max_items as usize) {
+//!             decision.drop(&item, &finding);
 //!         }
 //!         decision
 //!     }
@@ -43,7 +43,9 @@ mod alloc;
 mod article;
 mod decision;
 mod log;
+mod names;
 mod policy;
+mod request;
 pub mod testing;
 pub mod time;
 
@@ -59,6 +61,7 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "recguard_sdk::bindings",
         runtime_path: "recguard_sdk::__private::wit_bindgen::rt",
+        bitflags_path: "recguard_sdk::__private::wit_bindgen::rt::bitflags",
         additional_derives: [PartialEq],
     });
 }
@@ -72,40 +75,26 @@ pub use decision::{Decision, Finding};
 pub use log::{debug, info, warn};
 pub use policy::Policy;
 
-/// The WIT name of a surface.
-pub fn surface_name(surface: Surface) -> &'static str {
-    match surface {
-        Surface::Feed => "feed",
-        Surface::HotList => "hot-list",
-        Surface::HotSearch => "hot-search",
-        Surface::Search => "search",
-        Surface::Push => "push",
-        Surface::PopUp => "pop-up",
-        Surface::HomeFirstScreen => "home-first-screen",
-        Surface::CuratedPicks => "curated-picks",
-        Surface::Dispatch => "dispatch",
-        Surface::Other => "other",
-    }
-}
-
-
 pub use bindings::recguard::policy::types::{
-    AgeBand, Attribute, Candidate, Citation, DeliveryTerms, Engagement, ExemptionScope,
-    FeedbackTarget, GuardianExemption, ItemKind, NotInterested, OperatorAction,
-    OperatorActionKind, PriceQuote, Provenance, Request, Surface, TagSource, TopicCount, Usage,
-    User, UserTag,
+    AgeBand, Citation, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource,
+};
+pub use request::{
+    Candidate, CandidateIter, Candidates, DeliveryTerms, Engagement, NotInterested, OperatorAction, PriceQuote,
+    Provenance, Request, Strs, Usage, User, UserTag,
 };
 
-/// The raw contract types a decision is made of, for tests that inspect one.
+/// The raw contract types: the request's columns and what a decision is
+/// made of, for tests that inspect them.
 pub mod wit {
     pub use crate::bindings::recguard::policy::types::{
-        Action, Block, Decision, Descriptor, Finding, ItemAction, Notice, Rerank, TagSetAside,
+        Action, Attributes, Block, CandidateFlags, Candidates, Decision, Descriptor, Finding, ItemAction, Notice,
+        OperatorActions, Request, Rerank, SessionTopics, StringLists, Strings, TagSetAside, UserTags,
     };
 }
 
 /// What a policy file needs in scope.
 pub mod prelude {
-    pub use crate::time::LocalTime;
+    pub use crate::time::{LocalTime, TimeOfDay};
     pub use crate::{
         export_policy, AgeBand, Article, Candidate, Decision, ExemptionScope, Finding, ItemKind,
         Policy, Request, Surface, User,

@@ -7,8 +7,12 @@ use crate::{Article, Decision, Request};
 
 /// A recguard policy: settings with defaults and one `evaluate`.
 ///
-/// Settings arrive as a JSON object; keys left out take their defaults
-/// (derive `Default` and use `#[serde(default, deny_unknown_fields)]`).
+/// Settings arrive as a JSON object once, when the policy is loaded; keys
+/// left out take their defaults (derive `Default` and use
+/// `#[serde(default, deny_unknown_fields)]`). Checked, they travel to every
+/// evaluation in a compact binary encoding (postcard), so no request parses
+/// JSON; types such as [`TimeOfDay`](crate::time::TimeOfDay) are text in
+/// JSON and numbers in that encoding.
 pub trait Policy {
     /// The policy's settings. `Default` gives the documented defaults.
     type Settings: Serialize + DeserializeOwned + Default;
@@ -33,12 +37,27 @@ pub trait Policy {
     fn evaluate(request: &Request, settings: &Self::Settings) -> Decision;
 }
 
+/// The encoding settings travel in from `validate-settings` to `evaluate`.
+pub fn encode_settings<P: Policy>(settings: &P::Settings) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(settings).map_err(|e| format!("cannot encode the settings of {}: {e}", P::NAME))
+}
+
+/// Decodes settings as `validate-settings` encoded them.
+pub fn decode_settings<P: Policy>(encoded: &[u8]) -> Result<P::Settings, String> {
+    postcard::from_bytes(encoded)
+        .map_err(|e| format!("the settings of {} are not as validate-settings encoded them: {e}", P::NAME))
+}
+
 /// Parses settings JSON; an empty string means all defaults.
 pub fn parse_settings<P: Policy>(settings: &str) -> Result<P::Settings, String> {
     if settings.trim().is_empty() {
         return Ok(P::Settings::default());
     }
-    serde_json::from_str(settings).map_err(|e| format!("invalid settings for {}: {e}", P::NAME))
+    let mut json = serde_json::Deserializer::from_str(settings);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| match e.path().to_string() {
+        path if path == "." => format!("invalid settings for {}: {}", P::NAME, e.inner()),
+        path => format!("invalid settings for {}: at `{path}`: {}", P::NAME, e.inner()),
+    })
 }
 
 /// What [`export_policy!`](crate::export_policy) calls; not for direct use.
@@ -59,14 +78,17 @@ pub mod runtime {
         }
     }
 
-    /// Implements the `validate-settings` export.
-    pub fn validate<P: Policy>(settings: &str) -> Result<(), String> {
-        P::validate(&parse_settings::<P>(settings)?)
+    /// Implements the `validate-settings` export: parses and checks the
+    /// JSON, and returns the settings' compact encoding.
+    pub fn validate<P: Policy>(settings: &str) -> Result<Vec<u8>, String> {
+        let settings = parse_settings::<P>(settings)?;
+        P::validate(&settings)?;
+        encode_settings::<P>(&settings)
     }
 
-    /// Implements the `evaluate` export.
-    pub fn evaluate<P: Policy>(request: &Request, settings: &str) -> Result<wit::Decision, String> {
-        let settings = parse_settings::<P>(settings)?;
+    /// Implements the `evaluate` export: decodes the settings and decides.
+    pub fn evaluate<P: Policy>(request: &Request, settings: &[u8]) -> Result<wit::Decision, String> {
+        let settings = decode_settings::<P>(settings)?;
         Ok(P::evaluate(request, &settings).into_wit())
     }
 }
@@ -85,14 +107,16 @@ macro_rules! export_policy {
                 fn describe() -> $crate::wit::Descriptor {
                     $crate::__private::runtime::describe::<$policy>()
                 }
-                fn validate_settings(settings: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                fn validate_settings(
+                    settings: ::std::string::String,
+                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
                     $crate::__private::runtime::validate::<$policy>(&settings)
                 }
                 fn evaluate(
-                    request: $crate::Request,
-                    settings: ::std::string::String,
+                    request: $crate::wit::Request,
+                    settings: ::std::vec::Vec<u8>,
                 ) -> ::std::result::Result<$crate::wit::Decision, ::std::string::String> {
-                    $crate::__private::runtime::evaluate::<$policy>(&request, &settings)
+                    $crate::__private::runtime::evaluate::<$policy>(&$crate::Request::from_wit(request), &settings)
                 }
             }
 

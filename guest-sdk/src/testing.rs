@@ -1,14 +1,218 @@
-//! Builders for requests in native unit tests of a policy's logic.
+//! Native unit tests of a policy's logic: requests written as rows (one
+//! record per candidate, as providers send them), turned into the columns a
+//! policy receives, and decisions read back by candidate id.
 //!
 //! ```
 //! use recguard_sdk::testing::{candidate, request};
 //! use recguard_sdk::{AgeBand, Surface};
 //! let mut req = request(Surface::Feed, AgeBand::Adult, "2026-11-27T23:00", 480);
 //! req.candidates.push(candidate("v1"));
-//! assert_eq!(req.candidates.len(), 1);
+//! let columns = req.build();
+//! assert_eq!(columns.candidates().len(), 1);
+//! assert_eq!(columns.candidates().iter().next().unwrap().id(), "v1");
 //! ```
 
-use crate::{AgeBand, Candidate, ItemKind, Request, Surface, Usage, User};
+use crate::bindings::recguard::policy::types as wit;
+use crate::{AgeBand, FeedbackTarget, ItemKind, OperatorActionKind, Policy, Surface, TagSource};
+
+pub use crate::bindings::recguard::policy::types::GuardianExemption;
+
+/// An interest tag held in the user's profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserTag {
+    /// The tag itself.
+    pub name: String,
+    /// Where it came from.
+    pub source: TagSource,
+    /// The user deleted it.
+    pub deleted_by_user: bool,
+}
+
+/// Items of a topic served this session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicCount {
+    /// The topic.
+    pub topic: String,
+    /// Items served.
+    pub items: u32,
+}
+
+/// Usage so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    /// Minutes of use today.
+    pub minutes_today: u32,
+    /// Minutes of continuous use.
+    pub continuous_minutes: u32,
+    /// Items served this session.
+    pub items_this_session: u32,
+    /// Items served this session, by topic.
+    pub session_topics: Vec<TopicCount>,
+    /// Money spent this month, in fen.
+    pub spent_this_month_fen: u64,
+}
+
+/// A "not interested" signal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotInterested {
+    /// What the value names.
+    pub target: FeedbackTarget,
+    /// The item id, author id or topic.
+    pub value: String,
+}
+
+/// The user, as a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    /// Pseudonymous id.
+    pub id: String,
+    /// Age band.
+    pub age_band: AgeBand,
+    /// Identity verified.
+    pub identity_verified: bool,
+    /// Minors mode on.
+    pub minors_mode: bool,
+    /// Personalisation switched off.
+    pub personalisation_off: bool,
+    /// Interest tags.
+    pub tags: Vec<UserTag>,
+    /// Usage so far.
+    pub usage: Usage,
+    /// Guardian exemptions.
+    pub guardian_exemptions: Vec<GuardianExemption>,
+    /// "Not interested" signals.
+    pub not_interested: Vec<NotInterested>,
+}
+
+/// Synthetic-content signals.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Provenance {
+    /// Metadata label says generated.
+    pub metadata_label: bool,
+    /// Uploader declared generated.
+    pub uploader_declared: bool,
+    /// Detector score, if one ran.
+    pub detector_score: Option<f32>,
+    /// A visible label was stripped.
+    pub label_stripped: bool,
+}
+
+/// Engagement counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Engagement {
+    /// Views.
+    pub views: u64,
+    /// Likes.
+    pub likes: u64,
+    /// Comments.
+    pub comments: u64,
+    /// Reposts.
+    pub shares: u64,
+    /// Share of low-reputation engagement.
+    pub low_reputation_share: f32,
+    /// Engagement per hour now.
+    pub velocity_per_hour: f64,
+    /// Usual engagement per hour.
+    pub baseline_per_hour: f64,
+}
+
+/// A manual intervention.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperatorAction {
+    /// What was done.
+    pub kind: OperatorActionKind,
+    /// Who did it.
+    pub operator: String,
+    /// The recorded reason.
+    pub reason: Option<String>,
+}
+
+/// A price quote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceQuote {
+    /// Price quoted, fen.
+    pub amount_fen: u64,
+    /// Reference price, fen.
+    pub reference_fen: u64,
+    /// Cohort of the reference price.
+    pub cohort: String,
+    /// Derived from the user's habits.
+    pub personalised: bool,
+}
+
+/// Work-order terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryTerms {
+    /// Promised minutes.
+    pub promised_minutes: u32,
+    /// Safe-journey minutes.
+    pub safe_baseline_minutes: u32,
+}
+
+/// A free-form attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// One candidate, as a row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// Id.
+    pub id: String,
+    /// Author.
+    pub author: String,
+    /// Kind.
+    pub kind: ItemKind,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Risk tags.
+    pub risk_tags: Vec<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Synthetic-content signals.
+    pub synthetic: Option<Provenance>,
+    /// Personalised score.
+    pub score: f64,
+    /// Non-personal score.
+    pub non_personal_score: f64,
+    /// Engagement.
+    pub engagement: Option<Engagement>,
+    /// Manual interventions.
+    pub operator_actions: Vec<OperatorAction>,
+    /// First-party item.
+    pub first_party: bool,
+    /// Content hash.
+    pub content_hash: Option<String>,
+    /// Similarity key.
+    pub similarity_key: Option<u64>,
+    /// Price quote.
+    pub price: Option<PriceQuote>,
+    /// Work-order terms.
+    pub delivery: Option<DeliveryTerms>,
+    /// Attributes.
+    pub attributes: Vec<Attribute>,
+}
+
+/// A request, as rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// Request id.
+    pub id: String,
+    /// Unix milliseconds.
+    pub now_ms: u64,
+    /// The user's UTC offset, minutes.
+    pub utc_offset_minutes: i32,
+    /// Surface.
+    pub surface: Surface,
+    /// The user.
+    pub user: User,
+    /// The candidates, best first.
+    pub candidates: Vec<Candidate>,
+}
 
 /// A request at a local time `"YYYY-MM-DDTHH:MM"` for a user at `utc_offset_minutes`,
 /// with no candidates and a user of the given age band.
@@ -27,13 +231,7 @@ pub fn request(surface: Surface, age_band: AgeBand, local_time: &str, utc_offset
             minors_mode: false,
             personalisation_off: false,
             tags: Vec::new(),
-            usage: Usage {
-                minutes_today: 0,
-                continuous_minutes: 0,
-                items_this_session: 0,
-                session_topics: Vec::new(),
-                spent_this_month_fen: 0,
-            },
+            usage: Usage::default(),
             guardian_exemptions: Vec::new(),
             not_interested: Vec::new(),
         },
@@ -62,6 +260,255 @@ pub fn candidate(id: &str) -> Candidate {
         delivery: None,
         attributes: Vec::new(),
     }
+}
+
+impl wit::Strings {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+    }
+}
+
+impl wit::StringLists {
+    fn push(&mut self, items: &[String]) {
+        items.iter().for_each(|item| self.items.push(item));
+        self.ends.push(self.items.ends.len() as u32);
+    }
+}
+
+fn strings() -> wit::Strings {
+    wit::Strings { text: String::new(), ends: Vec::new() }
+}
+
+fn string_lists() -> wit::StringLists {
+    wit::StringLists { ends: Vec::new(), items: strings() }
+}
+
+impl Request {
+    /// Adds article candidates with these ids.
+    pub fn with_candidates(mut self, ids: &[&str]) -> Self {
+        self.candidates.extend(ids.iter().map(|id| candidate(id)));
+        self
+    }
+
+    /// The request as a policy receives it, every field filled.
+    pub fn build(&self) -> crate::Request {
+        crate::Request::from_wit(self.to_wit())
+    }
+
+    /// The request's columns, every field filled.
+    pub fn to_wit(&self) -> wit::Request {
+        let user = &self.user;
+        let mut tags = wit::UserTags { name: strings(), source: Vec::new(), deleted_by_user: Vec::new() };
+        for tag in &user.tags {
+            tags.name.push(&tag.name);
+            tags.source.push(tag.source);
+            tags.deleted_by_user.push(tag.deleted_by_user);
+        }
+        let mut session_topics = wit::SessionTopics { topic: strings(), items: Vec::new() };
+        for topic in &user.usage.session_topics {
+            session_topics.topic.push(&topic.topic);
+            session_topics.items.push(topic.items);
+        }
+        let mut not_interested = wit::NotInterested { target: Vec::new(), value: strings() };
+        for signal in &user.not_interested {
+            not_interested.target.push(signal.target);
+            not_interested.value.push(&signal.value);
+        }
+        wit::Request {
+            id: self.id.clone(),
+            now_ms: self.now_ms,
+            utc_offset_minutes: self.utc_offset_minutes,
+            surface: self.surface,
+            user: wit::User {
+                id: user.id.clone(),
+                age_band: user.age_band,
+                identity_verified: user.identity_verified,
+                minors_mode: user.minors_mode,
+                personalisation_off: user.personalisation_off,
+                tags,
+                usage: wit::Usage {
+                    minutes_today: user.usage.minutes_today,
+                    continuous_minutes: user.usage.continuous_minutes,
+                    items_this_session: user.usage.items_this_session,
+                    session_topics,
+                    spent_this_month_fen: user.usage.spent_this_month_fen,
+                },
+                guardian_exemptions: user.guardian_exemptions.clone(),
+                not_interested,
+            },
+            candidates: candidate_columns(&self.candidates),
+        }
+    }
+}
+
+fn candidate_columns(rows: &[Candidate]) -> wit::Candidates {
+    use wit::CandidateFlags as F;
+    let mut c = wit::Candidates {
+        count: rows.len() as u32,
+        id: strings(),
+        author: strings(),
+        kind: Vec::new(),
+        flags: Vec::new(),
+        topics: string_lists(),
+        risk_tags: string_lists(),
+        labels: string_lists(),
+        score: Vec::new(),
+        non_personal_score: Vec::new(),
+        detector_score: Vec::new(),
+        views: Vec::new(),
+        likes: Vec::new(),
+        comments: Vec::new(),
+        shares: Vec::new(),
+        low_reputation_share: Vec::new(),
+        velocity_per_hour: Vec::new(),
+        baseline_per_hour: Vec::new(),
+        operator_actions: wit::OperatorActions { ends: Vec::new(), kind: Vec::new(), operator: strings(), reason: strings() },
+        content_hash: strings(),
+        similarity_key: Vec::new(),
+        price_fen: Vec::new(),
+        reference_price_fen: Vec::new(),
+        price_cohort: strings(),
+        promised_minutes: Vec::new(),
+        safe_baseline_minutes: Vec::new(),
+        attributes: wit::Attributes { ends: Vec::new(), key: strings(), value: strings() },
+    };
+    for item in rows {
+        let mut flags = F::empty();
+        let mut set = |flag: F, on: bool| flags.set(flag, on);
+        set(F::FIRST_PARTY, item.first_party);
+        c.id.push(&item.id);
+        c.author.push(&item.author);
+        c.kind.push(item.kind);
+        c.topics.push(&item.topics);
+        c.risk_tags.push(&item.risk_tags);
+        c.labels.push(&item.labels);
+        c.score.push(item.score);
+        c.non_personal_score.push(item.non_personal_score);
+        let synthetic = item.synthetic.clone().unwrap_or_default();
+        set(F::SYNTHETIC, item.synthetic.is_some());
+        set(F::SYNTHETIC_METADATA_LABEL, synthetic.metadata_label);
+        set(F::SYNTHETIC_UPLOADER_DECLARED, synthetic.uploader_declared);
+        set(F::SYNTHETIC_LABEL_STRIPPED, synthetic.label_stripped);
+        set(F::DETECTOR_SCORE, synthetic.detector_score.is_some());
+        c.detector_score.push(synthetic.detector_score.unwrap_or(0.0));
+        let engagement = item.engagement.clone().unwrap_or_default();
+        set(F::ENGAGEMENT, item.engagement.is_some());
+        c.views.push(engagement.views);
+        c.likes.push(engagement.likes);
+        c.comments.push(engagement.comments);
+        c.shares.push(engagement.shares);
+        c.low_reputation_share.push(engagement.low_reputation_share);
+        c.velocity_per_hour.push(engagement.velocity_per_hour);
+        c.baseline_per_hour.push(engagement.baseline_per_hour);
+        for action in &item.operator_actions {
+            c.operator_actions.kind.push(action.kind);
+            c.operator_actions.operator.push(&action.operator);
+            c.operator_actions.reason.push(action.reason.as_deref().unwrap_or(""));
+        }
+        c.operator_actions.ends.push(c.operator_actions.kind.len() as u32);
+        set(F::CONTENT_HASH, item.content_hash.is_some());
+        c.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
+        set(F::SIMILARITY_KEY, item.similarity_key.is_some());
+        c.similarity_key.push(item.similarity_key.unwrap_or(0));
+        set(F::PRICE, item.price.is_some());
+        set(F::PRICE_PERSONALISED, item.price.as_ref().is_some_and(|p| p.personalised));
+        c.price_fen.push(item.price.as_ref().map_or(0, |p| p.amount_fen));
+        c.reference_price_fen.push(item.price.as_ref().map_or(0, |p| p.reference_fen));
+        c.price_cohort.push(item.price.as_ref().map_or("", |p| p.cohort.as_str()));
+        set(F::DELIVERY, item.delivery.is_some());
+        c.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
+        c.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
+        for attribute in &item.attributes {
+            c.attributes.key.push(&attribute.key);
+            c.attributes.value.push(&attribute.value);
+        }
+        c.attributes.ends.push(c.attributes.key.ends.len() as u32);
+        c.flags.push(flags);
+    }
+    c
+}
+
+/// An action on a candidate, named by id (for assertions).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedAction {
+    /// The candidate's id.
+    pub candidate_id: String,
+    /// What to do.
+    pub action: wit::Action,
+    /// Index into the decision's findings.
+    pub finding: u32,
+}
+
+/// A decision together with the request it was made on, so that tests read
+/// it by candidate id. Dereferences to the [`Decision`](crate::Decision).
+#[derive(Debug)]
+pub struct Decided {
+    decision: crate::Decision,
+    ids: Vec<String>,
+}
+
+impl std::ops::Deref for Decided {
+    type Target = crate::Decision;
+    fn deref(&self) -> &crate::Decision {
+        &self.decision
+    }
+}
+
+impl Decided {
+    fn id(&self, index: u32) -> &str {
+        self.ids.get(index as usize).map_or("(no such candidate)", String::as_str)
+    }
+
+    /// Ids of the candidates the decision drops.
+    pub fn dropped(&self) -> Vec<&str> {
+        self.decision.dropped().into_iter().map(|i| self.id(i)).collect()
+    }
+
+    /// Labels the decision attaches to the candidate with this id.
+    pub fn labels_of(&self, candidate_id: &str) -> Vec<&str> {
+        self.decision
+            .actions()
+            .iter()
+            .filter(|a| self.id(a.candidate) == candidate_id)
+            .filter_map(|a| match &a.action {
+                wit::Action::Label(label) => Some(label.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The actions, candidates named by id.
+    pub fn actions(&self) -> Vec<NamedAction> {
+        self.decision
+            .actions()
+            .iter()
+            .map(|a| NamedAction { candidate_id: self.id(a.candidate).to_string(), action: a.action.clone(), finding: a.finding })
+            .collect()
+    }
+
+    /// The new order by id, if the decision reranks.
+    pub fn reranked(&self) -> Option<Vec<&str>> {
+        self.decision.reranked().map(|order| order.iter().map(|&i| self.id(i)).collect())
+    }
+
+    /// The decision itself.
+    pub fn into_decision(self) -> crate::Decision {
+        self.decision
+    }
+}
+
+/// Runs policy `P` natively on a request written as rows.
+pub fn evaluate<P: Policy>(request: &Request, settings: &P::Settings) -> Decided {
+    let ids = request.candidates.iter().map(|c| c.id.clone()).collect();
+    Decided { decision: P::evaluate(&request.build(), settings), ids }
+}
+
+/// What `validate-settings` does with settings JSON: parses, checks and
+/// encodes them, or says what is wrong.
+pub fn validate_json<P: Policy>(settings: &str) -> Result<P::Settings, String> {
+    let encoded = crate::policy::runtime::validate::<P>(settings)?;
+    crate::policy::decode_settings::<P>(&encoded)
 }
 
 /// Unix milliseconds of a local time `"YYYY-MM-DDTHH:MM"` at an offset.
@@ -98,8 +545,40 @@ mod tests {
     fn local_time_round_trips() {
         let req = request(Surface::Feed, AgeBand::Adult, "2026-11-27T23:00", 480);
         assert_eq!(req.now_ms, 1_795_791_600_000);
-        let t = LocalTime::of(&req);
+        let t = LocalTime::of(&req.build());
         assert_eq!(t.date(), "2026-11-27");
         assert_eq!(t.minute_of_day, 23 * 60);
+    }
+
+    #[test]
+    fn rows_read_back_through_the_views() {
+        let mut req = request(Surface::HotList, AgeBand::Adult, "2026-11-27T12:00", 480);
+        let mut a = candidate("a");
+        a.topics = vec!["x".into(), "y".into()];
+        a.price = Some(PriceQuote { amount_fen: 5, reference_fen: 4, cohort: "c".into(), personalised: true });
+        a.operator_actions.push(OperatorAction { kind: OperatorActionKind::Boost, operator: "op".into(), reason: None });
+        let mut b = candidate("b");
+        b.attributes.push(Attribute { key: "region".into(), value: "north".into() });
+        req.candidates = vec![a, b];
+        let built = req.build();
+        let items: Vec<_> = built.candidates().iter().collect();
+        assert_eq!(items[0].topics().collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(items[1].topics().count(), 0);
+        assert_eq!(items[0].price().map(|p| (p.amount_fen, p.cohort, p.personalised)), Some((5, "c", true)));
+        assert!(items[1].price().is_none());
+        assert_eq!(items[0].operator_actions().next().map(|a| (a.operator, a.reason)), Some(("op", None)));
+        assert_eq!(items[1].attribute("region"), Some("north"));
+        assert_eq!(items[1].id(), "b");
+    }
+
+    #[test]
+    fn undeclared_columns_read_as_empty_without_panicking() {
+        let mut raw = request(Surface::Feed, AgeBand::Adult, "2026-11-27T12:00", 480).with_candidates(&["a", "b"]).to_wit();
+        raw.candidates.id = strings();
+        raw.candidates.topics = string_lists();
+        raw.candidates.flags.clear();
+        let request = crate::Request::from_wit(raw);
+        let item = request.candidates().get(1).unwrap();
+        assert_eq!((item.id(), item.topics().count(), item.price().is_none()), ("", 0, true));
     }
 }

@@ -49,13 +49,13 @@ pub struct LocalTime {
 impl LocalTime {
     /// The request's time at the device's UTC offset (`utc-offset-minutes`).
     pub fn of(request: &Request) -> Self {
-        Self::from_unix_ms(request.now_ms, request.utc_offset_minutes)
+        Self::from_unix_ms(request.now_ms(), request.utc_offset_minutes())
     }
 
     /// The request's time at a given UTC offset, e.g. a jurisdiction's
     /// (Beijing: 480), whatever zone the device claims.
     pub fn of_in_zone(request: &Request, utc_offset_minutes: i32) -> Self {
-        Self::from_unix_ms(request.now_ms, utc_offset_minutes)
+        Self::from_unix_ms(request.now_ms(), utc_offset_minutes)
     }
 
     /// Local time for Unix milliseconds at an offset in minutes.
@@ -107,6 +107,52 @@ impl LocalTime {
     /// Minutes from now until the time of day `target` next comes round (0..1440).
     pub fn minutes_until(&self, target: u32) -> u32 {
         ((target as i64 - self.minute_of_day as i64).rem_euclid(MINUTES_PER_DAY)) as u32
+    }
+}
+
+/// A time of day, minutes since midnight (0..=1440). In JSON settings it is
+/// `"HH:MM"` (checked when the settings are validated); in the compact
+/// encoding a policy's settings travel in, a number, so no request parses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(pub u32);
+
+impl TimeOfDay {
+    /// The time `hours`:`minutes`.
+    pub const fn hm(hours: u32, minutes: u32) -> Self {
+        TimeOfDay(hours * 60 + minutes)
+    }
+
+    /// Minutes since midnight.
+    pub fn minutes(self) -> u32 {
+        self.0
+    }
+}
+
+/// `HH:MM`.
+impl std::fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 60, self.0 % 60)
+    }
+}
+
+impl serde::Serialize for TimeOfDay {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_u32(self.0)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            parse_clock(&text).map(TimeOfDay).map_err(serde::de::Error::custom)
+        } else {
+            u32::deserialize(deserializer).map(TimeOfDay)
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use crate::options::{ChainOptions, FailClosed, PolicyOptions, MAX_DEADLINE_MS};
 use crate::outcome::{Failure, FailureKind, Outcome, ServedItem};
 use crate::request::Request;
 use crate::runtime::Runtime;
+use crate::wire;
 
 /// What the chain allows for host work on top of its policies' deadlines, by default.
 const HOST_ALLOWANCE_MS: u64 = 50;
@@ -49,13 +50,13 @@ impl ChainBuilder {
             return Err(SettingsError::NotAnObject { policy: name });
         }
         let settings_json = options.settings.to_string();
-        component.validate_settings(&settings_json, &options.limits).map_err(|error| match error {
+        let settings = component.validate_settings(&settings_json, &options.limits).map_err(|error| match error {
             SettingsError::Rejected { message, .. } => SettingsError::Rejected { policy: name.clone(), message },
             SettingsError::Failed { failure, .. } => SettingsError::Failed { policy: name.clone(), failure },
             other => other,
         })?;
         let settings_digest = sha256_hex(settings_json.as_bytes());
-        self.links.push(Link { component, name, options, settings_json, settings_digest });
+        self.links.push(Link { component, name, options, settings, settings_digest });
         Ok(self)
     }
 
@@ -121,18 +122,20 @@ impl Chain {
 
     /// Parses a JSON request and evaluates it.
     pub fn evaluate_json(&self, request: &str) -> Result<Outcome, EvaluateError> {
-        self.evaluate(Request::from_json(request)?)
+        self.evaluate(&Request::from_json(request)?)
     }
 
     /// Runs every policy on the request and merges their decisions (see
     /// [`merge`](crate::merge) for the rules). A policy that would start after
     /// the chain's deadline does not run: it fails with kind `chain-deadline`
     /// and its error policy applies.
-    pub fn evaluate(&self, request: Request) -> Result<Outcome, EvaluateError> {
+    ///
+    /// The request is borrowed: its columns are built once, and each policy
+    /// receives the fields it reads from them.
+    pub fn evaluate(&self, request: &Request) -> Result<Outcome, EvaluateError> {
         let started = Instant::now();
         request.check()?;
-        let request_id = request.id.clone();
-        let mut working = Working::new(request);
+        let mut working = Working::new(wire::Request::from_rows(request));
         let mut trace = Vec::with_capacity(self.links.len());
         for link in &self.links {
             let spent = started.elapsed();
@@ -145,16 +148,20 @@ impl Chain {
             trace.push(entry);
         }
 
+        let served = &working.request.candidates;
         let candidates = if working.is_blocked() {
             Vec::new()
         } else {
-            std::mem::take(&mut working.request.candidates)
-                .into_iter()
-                .map(|c| ServedItem { id: c.id, labels: c.labels, price_fen: c.price.map(|p| p.amount_fen) })
+            (0..served.len())
+                .map(|i| ServedItem {
+                    id: served.id.get(i).to_string(),
+                    labels: served.labels.of(i).map(str::to_string).collect(),
+                    price_fen: served.price(i),
+                })
                 .collect()
         };
         Ok(Outcome {
-            request_id,
+            request_id: request.id.clone(),
             verdict: working.verdict,
             personalised: working.personalised,
             candidates,

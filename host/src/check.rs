@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use crate::decision::{Action, Decision};
 use crate::options::{Issuer, Limits, RequestSize};
 use crate::outcome::{Failure, FailureKind};
-use crate::request::Candidate;
+use crate::wire::Candidates;
 
 /// The longest label a policy may attach, in bytes.
 pub const MAX_LABEL_BYTES: usize = 128;
@@ -42,8 +42,8 @@ fn too_large(message: String) -> Failure {
 /// What a decision is checked against: the request as the chain has changed
 /// it so far.
 pub(crate) struct Against<'a> {
-    /// The candidates, as the next policy sees them.
-    pub candidates: &'a [Candidate],
+    /// The candidates, as the deciding policy saw them.
+    pub candidates: &'a Candidates,
     /// The request's size as the chain received it (the caps scale with it).
     pub original_size: RequestSize,
     /// Labels the policies of the deciding policy's issuer have added to a
@@ -56,39 +56,39 @@ pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, li
     check_size(&decision, against.original_size, limits)?;
     check_findings(&decision)?;
     let candidates = against.candidates;
-    let index: HashMap<&str, usize> = candidates.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let count = candidates.len();
 
     let mut positions = Vec::with_capacity(decision.actions.len());
     let mut new_label = Vec::with_capacity(decision.actions.len());
     // Labels each labelled candidate has, and how many this decision adds.
     let mut labels: HashMap<usize, (HashSet<&str>, u32)> = HashMap::new();
     for action in &decision.actions {
-        let Some(&i) = index.get(action.candidate_id.as_str()) else {
-            return Err(invalid(format!("an action names candidate '{}', which is not in the list", action.candidate_id)));
-        };
+        let i = action.candidate as usize;
+        if i >= count {
+            return Err(invalid(format!("an action names candidate {i}, but the list has {count}")));
+        }
+        let id = candidates.id.get(i);
         let mut is_new = false;
         match &action.action {
-            Action::Reprice(_) if candidates[i].price.is_none() => {
-                return Err(invalid(format!("reprice of candidate '{}', which has no price quote", action.candidate_id)));
+            Action::Reprice(_) if candidates.price(i).is_none() => {
+                return Err(invalid(format!("reprice of candidate '{id}', which has no price quote")));
             }
             Action::Label(label) => {
                 if label.len() > MAX_LABEL_BYTES {
                     return Err(too_large(format!(
-                        "a label for candidate '{}' is {} bytes long, above the {MAX_LABEL_BYTES} bytes a label may have",
-                        action.candidate_id,
+                        "a label for candidate '{id}' is {} bytes long, above the {MAX_LABEL_BYTES} bytes a label may have",
                         label.len()
                     )));
                 }
                 let (present, added) =
-                    labels.entry(i).or_insert_with(|| (candidates[i].labels.iter().map(String::as_str).collect(), 0));
+                    labels.entry(i).or_insert_with(|| (candidates.labels.of(i).collect(), 0));
                 if present.insert(label.as_str()) {
                     *added += 1;
                     is_new = true;
-                    let before = (against.labels_added)(&candidates[i].id);
+                    let before = (against.labels_added)(id);
                     if before + *added > MAX_ADDED_LABELS_PER_ISSUER {
                         return Err(too_large(format!(
-                            "the decision would give candidate '{}' more than the {MAX_ADDED_LABELS_PER_ISSUER} labels {} policies may add to one candidate",
-                            action.candidate_id,
+                            "the decision would give candidate '{id}' more than the {MAX_ADDED_LABELS_PER_ISSUER} labels {} policies may add to one candidate",
                             issuer_name(issuer)
                         )));
                     }
@@ -100,13 +100,13 @@ pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, li
         new_label.push(is_new);
     }
     if let Some(rerank) = &decision.rerank {
-        let mut seen = HashSet::with_capacity(rerank.order.len());
-        for id in &rerank.order {
-            if !index.contains_key(id.as_str()) {
-                return Err(invalid(format!("the rerank names candidate '{id}', which is not in the list")));
-            }
-            if !seen.insert(id.as_str()) {
-                return Err(invalid(format!("the rerank names candidate '{id}' twice")));
+        let mut seen = vec![false; count];
+        for &i in &rerank.order {
+            let Some(seen) = seen.get_mut(i as usize) else {
+                return Err(invalid(format!("the rerank names candidate {i}, but the list has {count}")));
+            };
+            if std::mem::replace(seen, true) {
+                return Err(invalid(format!("the rerank names candidate '{}' twice", candidates.id.get(i as usize))));
             }
         }
     }
@@ -134,12 +134,9 @@ fn check_size(decision: &Decision, size: RequestSize, limits: &Limits) -> Result
         .findings
         .iter()
         .map(|f| f.code.len() + f.message.len() + opt(&f.citation.instrument))
-        .chain(decision.actions.iter().map(|a| {
-            a.candidate_id.len() + if let Action::Label(label) = &a.action { label.len() } else { 0 }
-        }))
+        .chain(decision.actions.iter().map(|a| if let Action::Label(label) = &a.action { label.len() } else { 0 }))
         .chain(decision.notices.iter().map(|n| n.text.len() + opt(&n.link)))
         .chain(decision.tags_set_aside.iter().map(|t| t.tag.len()))
-        .chain(decision.rerank.iter().flat_map(|r| r.order.iter().map(String::len)))
         .chain(decision.block.iter().map(|b| b.reason.len()))
         .sum();
     let cap = limits.decision_bytes_cap(size);

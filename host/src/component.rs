@@ -16,7 +16,9 @@ use crate::decision::{Decision, Descriptor, LogLevel};
 use crate::error::{EvaluateError, LoadError, SettingsError};
 use crate::options::Limits;
 use crate::outcome::{Failure, FailureKind, LogLine};
+use crate::reads::Reads;
 use crate::request::Request;
+use crate::wire;
 use crate::runtime::{
     deadline_ticks, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, MEMORIES_PER_INSTANCE,
     TABLES_PER_INSTANCE, TYPES_INTERFACE,
@@ -31,10 +33,10 @@ pub const MAX_COMPONENT_MIB: u64 = 128;
 /// The bytes of one wasm page.
 const WASM_PAGE_BYTES: u64 = 64 * 1024;
 
-type EvaluateParams<'a> = (&'a Request, &'a str);
+type EvaluateParams<'a> = (&'a wire::Request, &'a [u8]);
 type EvaluateResults = (Result<Decision, String>,);
 type ValidateParams<'a> = (&'a str,);
-type ValidateResults = (Result<(), String>,);
+type ValidateResults = (Result<Vec<u8>, String>,);
 
 /// A compiled policy, ready to be instantiated afresh for each evaluation.
 /// It holds the [`Runtime`] it was compiled for.
@@ -61,6 +63,7 @@ struct Inner {
     origin: String,
     digest: String,
     descriptor: Descriptor,
+    reads: Reads,
     initial_memory_bytes: u64,
     pre: InstancePre<StoreState>,
     validate: ComponentExportIndex,
@@ -135,7 +138,7 @@ impl PolicyComponent {
         let describe_failed = |failure| LoadError::Describe { origin: origin.clone(), failure };
         let call = call_fresh(runtime, &pre, &limits, |instance, store| {
             let mistyped = |name: &str, e: wasmtime::Error| {
-                wrong_world(format!("export `{name}` does not have the type recguard:policy@0.1.0 gives it: {e:#}"))
+                wrong_world(format!("export `{name}` does not have the type recguard:policy@0.2.0 gives it: {e:#}"))
             };
             let describe_fn = match instance.get_typed_func::<(), (Descriptor,)>(&mut *store, &describe) {
                 Ok(f) => f,
@@ -156,6 +159,8 @@ impl PolicyComponent {
             Call::NoSlot(waited) => return Err(describe_failed(no_slot_failure(runtime, waited))),
         };
 
+        let reads = Reads::from_paths(&descriptor.reads)
+            .map_err(|problem| wrong_world(format!("its descriptor {problem}")))?;
         Ok(PolicyComponent {
             inner: Arc::new(Inner {
                 cache,
@@ -163,6 +168,7 @@ impl PolicyComponent {
                 origin,
                 digest,
                 descriptor,
+                reads,
                 initial_memory_bytes,
                 pre,
                 validate,
@@ -201,25 +207,56 @@ impl PolicyComponent {
         self.inner.initial_memory_bytes
     }
 
-    /// Asks the policy, under `limits`, whether `settings` (a JSON object) are valid.
-    pub fn validate_settings(&self, settings: &str, limits: &Limits) -> Result<(), SettingsError> {
+    /// The request fields the policy reads (from its descriptor): the only
+    /// ones it receives.
+    pub fn reads(&self) -> Reads {
+        self.inner.reads
+    }
+
+    /// Asks the policy, under `limits`, whether `settings` (a JSON object)
+    /// are valid; returns them in the policy's own compact encoding, which
+    /// [`PolicyComponent::evaluate`] takes.
+    pub fn validate_settings(&self, settings: &str, limits: &Limits) -> Result<Vec<u8>, SettingsError> {
         let policy = self.inner.descriptor.name.clone();
         let call = call_fresh(&self.inner.runtime, &self.inner.pre, limits, |instance, store| {
             let func = instance.get_typed_func::<ValidateParams<'_>, ValidateResults>(&mut *store, &self.inner.validate)?;
             Ok(func.call(&mut *store, (settings,))?.0)
         });
         match call {
-            Call::Returned(Ok(())) => Ok(()),
+            Call::Returned(Ok(encoded)) => Ok(encoded),
             Call::Returned(Err(message)) => Err(SettingsError::Rejected { policy, message }),
             Call::Failed(failure) => Err(SettingsError::Failed { policy, failure }),
             Call::NoSlot(waited) => Err(SettingsError::Failed { policy, failure: no_slot_failure(&self.inner.runtime, waited) }),
         }
     }
 
-    /// Evaluates one request in a fresh instance under `limits`. A policy's
-    /// failure is part of the [`Evaluation`]; the only error is a runtime
-    /// with no instance slot free within the policy's deadline.
-    pub fn evaluate(&self, request: &Request, settings: &str, limits: &Limits) -> Result<Evaluation, EvaluateError> {
+    /// Evaluates one request in a fresh instance under `limits`, with
+    /// settings as [`PolicyComponent::validate_settings`] returned them. A
+    /// policy's failure is part of the [`Evaluation`]; the only error is a
+    /// runtime with no instance slot free within the policy's deadline.
+    ///
+    /// This builds the request's columns for this one call; a [`Chain`](crate::Chain)
+    /// builds them once for all its policies.
+    pub fn evaluate(&self, request: &Request, settings: &[u8], limits: &Limits) -> Result<Evaluation, EvaluateError> {
+        self.evaluate_columns(&mut wire::Request::from_rows(request), settings, limits)
+    }
+
+    /// Evaluates the request's columns, showing the policy only the fields it
+    /// reads: the others are moved out for the call and back after it.
+    pub(crate) fn evaluate_columns(
+        &self,
+        request: &mut wire::Request,
+        settings: &[u8],
+        limits: &Limits,
+    ) -> Result<Evaluation, EvaluateError> {
+        let mut stash = wire::Request::default();
+        self.inner.reads.hide(request, &mut stash);
+        let evaluation = self.call_evaluate(request, settings, limits);
+        self.inner.reads.restore(request, &mut stash);
+        evaluation
+    }
+
+    fn call_evaluate(&self, request: &wire::Request, settings: &[u8], limits: &Limits) -> Result<Evaluation, EvaluateError> {
         let mut report = CallReport::default();
         let call = call_fresh_with_report(&self.inner.runtime, &self.inner.pre, limits, &mut report, |instance, store| {
             let func = instance
@@ -437,7 +474,11 @@ fn check_world(runtime: &Runtime, component: &Component, origin: &str) -> Result
     let ty = component.component_type();
     let mut problems = Vec::new();
     for (name, _) in ty.imports(engine) {
-        if name != HOST_INTERFACE && name != TYPES_INTERFACE {
+        if name.starts_with("recguard:policy/") && name != HOST_INTERFACE && name != TYPES_INTERFACE {
+            problems.push(format!(
+                "it imports `{name}`, another version of the contract; this host runs recguard:policy@0.2.0: rebuild the policy with the current SDK"
+            ));
+        } else if name != HOST_INTERFACE && name != TYPES_INTERFACE {
             problems.push(format!(
                 "unexpected import `{name}`: a policy may import only `{HOST_INTERFACE}` (no WASI, clock, randomness or I/O)"
             ));

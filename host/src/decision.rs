@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{ComponentType, Lift, Lower};
 
-use crate::vocabulary::wit_enum;
 
 /// An article cited by a finding: `D16 / F18` is draft 16, final 18.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
@@ -87,9 +86,8 @@ pub enum Action {
 #[component(record)]
 #[serde(rename_all = "kebab-case")]
 pub struct ItemAction {
-    /// The candidate's id.
-    #[component(name = "candidate-id")]
-    pub candidate_id: String,
+    /// The candidate, by its index in the list as the policy received it.
+    pub candidate: u32,
     /// What to do.
     pub action: Action,
     /// Index into the decision's findings.
@@ -128,8 +126,8 @@ pub struct Block {
 pub struct Rerank {
     /// Index into the decision's findings.
     pub finding: u32,
-    /// Candidate ids, best first; ids not listed follow in their order.
-    pub order: Vec<String>,
+    /// Candidates by index, best first; those not listed follow in their order.
+    pub order: Vec<u32>,
     /// The order uses no personal data.
     #[component(name = "non-personal")]
     pub non_personal: bool,
@@ -185,14 +183,4 @@ pub struct Descriptor {
     pub reads: Vec<String>,
 }
 
-wit_enum! {
-    /// The severity of a policy's log line.
-    LogLevel {
-        /// Detail for policy authors.
-        Debug = "debug",
-        /// Normal operation.
-        Info = "info",
-        /// Something unexpected that the policy handled.
-        Warn = "warn",
-    }
-}
+pub use crate::wire::LogLevel;

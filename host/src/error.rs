@@ -46,7 +46,7 @@ pub enum LoadError {
         origin: String,
     },
     /// The bytes are a core module, not a component.
-    #[error("{origin} is a core WebAssembly module, not a component; turn it into a component of recguard:policy@0.1.0 (`cargo xtask build-policies` does, with wit-component)")]
+    #[error("{origin} is a core WebAssembly module, not a component; turn it into a component of recguard:policy@0.2.0 (`cargo xtask build-policies` does, with wit-component)")]
     NotAComponent {
         /// Where the bytes came from.
         origin: String,
@@ -61,7 +61,7 @@ pub enum LoadError {
         source: Source,
     },
     /// The component is not of the `recguard:policy/policy` world.
-    #[error("{origin} is not a recguard:policy@0.1.0 policy: {}", problems.join("; "))]
+    #[error("{origin} is not a recguard:policy@0.2.0 policy: {}", problems.join("; "))]
     WrongWorld {
         /// Where the bytes came from.
         origin: String,

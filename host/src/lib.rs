@@ -9,7 +9,7 @@
 //! let minors = PolicyComponent::load_file(&runtime, "target/policies/minors.wasm")?;
 //! let chain = Chain::builder(&runtime).policy(minors, PolicyOptions::regulator())?.build()?;
 //! let request = Request::from_reader(std::fs::File::open("request.json")?)?;
-//! let outcome = chain.evaluate(request)?;
+//! let outcome = chain.evaluate(&request)?;
 //! println!("{}", serde_json::to_string_pretty(&outcome)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -28,14 +28,16 @@ pub mod config;
 mod decision;
 mod error;
 mod json_int;
+mod layout;
 mod link;
 pub mod merge;
 mod options;
 mod order;
 mod outcome;
+mod reads;
 mod request;
 mod runtime;
-mod vocabulary;
+pub mod wire;
 
 pub use chain::{Chain, ChainBuilder};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
@@ -54,4 +56,5 @@ pub use request::{
     ItemKind, NotInterested, OperatorAction, OperatorActionKind, PriceQuote, Provenance, Request, RequestError,
     Surface, TagSource, TopicCount, Usage, User, UserTag, EARLIEST_MS, LATEST_MS, MAX_REQUEST_BYTES,
 };
+pub use reads::{Reads, READ_PATHS};
 pub use runtime::{Runtime, RuntimeOptions, EPOCH_TICK};

@@ -17,8 +17,9 @@ pub(crate) struct Link {
     /// Its name in the trace.
     pub name: String,
     pub options: PolicyOptions,
-    /// The settings as the policy receives them (JSON), and their digest.
-    pub settings_json: String,
+    /// The settings, in the policy's own encoding (as its
+    /// `validate-settings` returned them from the JSON), and the digest of the JSON.
+    pub settings: Vec<u8>,
     pub settings_digest: String,
 }
 
@@ -32,6 +33,7 @@ impl Link {
             settings_digest: self.settings_digest.clone(),
             issuer: self.options.issuer,
             mode: self.options.mode,
+            reads: self.component.reads(),
             status,
             findings: Vec::new(),
             effects: Vec::new(),
@@ -52,7 +54,7 @@ impl Link {
         let mut trace = self.trace(Status::Applied);
         let evaluation = self
             .component
-            .evaluate(&working.request, &self.settings_json, &self.options.limits)
+            .evaluate_columns(&mut working.request, &self.settings, &self.options.limits)
             .map_err(|error| match error {
                 EvaluateError::Capacity { slots, waited_ms, .. } => {
                     EvaluateError::Capacity { policy: self.name.clone(), slots, waited_ms }

@@ -36,16 +36,16 @@ use crate::decision::{Action, Decision};
 use crate::options::{Issuer, Limits, RequestSize};
 use crate::order::apply_moves;
 use crate::outcome::{Change, Effect, EffectResult, Failure, ServedNotice, Verdict};
-use crate::request::{Candidate, Request};
+use crate::wire;
 
 /// The request as the chain has changed it so far, and what the chain will serve.
 #[derive(Debug)]
 pub(crate) struct Working {
-    /// The request, as the next policy will see it.
-    pub request: Request,
+    /// The request's columns, as the next policy will see them.
+    pub request: wire::Request,
     /// The request's size as the chain received it (caps scale with it).
     original_size: RequestSize,
-    /// Candidates whose position or price a regulator-issued policy set.
+    /// Candidates (by id) whose position or price a regulator-issued policy set.
     protected_position: HashSet<String>,
     protected_price: HashSet<String>,
     /// Labels added so far to each candidate, by regulator and by provider policies.
@@ -59,9 +59,9 @@ pub(crate) struct Working {
 }
 
 impl Working {
-    pub fn new(request: Request) -> Self {
+    pub fn new(request: wire::Request) -> Self {
         Working {
-            original_size: RequestSize { candidates: request.candidates.len(), user_tags: request.user.tags.len() },
+            original_size: RequestSize { candidates: request.candidates.len(), user_tags: request.user.tags.name.len() },
             request,
             protected_position: HashSet::new(),
             protected_price: HashSet::new(),
@@ -90,6 +90,11 @@ impl Working {
         matches!(self.verdict, Verdict::Block { .. })
     }
 
+    /// The id of the candidate at `position` now.
+    fn id(&self, position: usize) -> &str {
+        self.request.candidates.id.get(position)
+    }
+
     /// Effects the decision would have, without applying them (monitor mode).
     pub fn preview(&self, checked: &Checked) -> Vec<Effect> {
         let decision = &checked.decision;
@@ -97,13 +102,13 @@ impl Working {
             .actions
             .iter()
             .map(|a| Effect {
-                candidate: Some(a.candidate_id.clone()),
+                candidate: Some(self.id(a.candidate as usize).to_string()),
                 change: action_change(&a.action),
                 code: finding_code(decision, a.finding),
                 result: EffectResult::WouldApply,
             })
             .collect();
-        effects.extend(request_effects(decision, EffectResult::WouldApply));
+        effects.extend(self.request_effects(decision, EffectResult::WouldApply));
         effects
     }
 
@@ -114,30 +119,31 @@ impl Working {
         let mut effects = Vec::with_capacity(decision.actions.len() + decision.notices.len() + 2);
         let mut dropped = vec![false; count];
         let mut moves = Vec::new();
+        let mut added_labels: HashMap<usize, Vec<String>> = HashMap::new();
 
         for ((action, &i), &is_new_label) in decision.actions.iter().zip(&positions).zip(&new_label) {
-            let candidate = &mut self.request.candidates[i];
+            let id = self.request.candidates.id.get(i);
             let mut result = EffectResult::Applied;
             match &action.action {
                 Action::Drop => dropped[i] = true,
                 Action::Label(label) => {
                     if is_new_label {
-                        candidate.labels.push(label.clone());
-                        self.labels_added.entry(candidate.id.clone()).or_default()[issuer_slot(issuer)] += 1;
+                        added_labels.entry(i).or_default().push(label.clone());
+                        self.labels_added.entry(id.to_string()).or_default()[issuer_slot(issuer)] += 1;
                     }
                 }
                 Action::Reprice(fen) => {
-                    if issuer == Issuer::Provider && self.protected_price.contains(&candidate.id) {
+                    if issuer == Issuer::Provider && self.protected_price.contains(id) {
                         result = refused("a regulator-issued policy set this item's price");
-                    } else if let Some(price) = candidate.price.as_mut() {
-                        price.amount_fen = *fen;
+                    } else if self.request.candidates.price(i).is_some() {
                         if issuer == Issuer::Regulator {
-                            self.protected_price.insert(candidate.id.clone());
+                            self.protected_price.insert(id.to_string());
                         }
+                        self.request.candidates.price_fen[i] = *fen;
                     }
                 }
                 Action::MoveBy(places) => {
-                    if issuer == Issuer::Provider && self.protected_position.contains(&candidate.id) {
+                    if issuer == Issuer::Provider && self.protected_position.contains(id) {
                         result = refused("a regulator-issued policy set this item's position");
                     } else {
                         moves.push((i as u32, *places));
@@ -145,30 +151,43 @@ impl Working {
                 }
             }
             effects.push(Effect {
-                candidate: Some(action.candidate_id.clone()),
+                candidate: Some(self.request.candidates.id.get(i).to_string()),
                 change: action_change(&action.action),
                 code: finding_code(&decision, action.finding),
                 result,
             });
         }
 
-        if !moves.is_empty() || dropped.contains(&true) {
+        // The new list, as positions in the list the policy saw.
+        let mut changed = !added_labels.is_empty();
+        let mut order: Vec<usize> = if !moves.is_empty() || dropped.contains(&true) {
+            changed = true;
             if issuer == Issuer::Regulator {
                 for &(i, _) in &moves {
-                    self.protected_position.insert(self.request.candidates[i as usize].id.clone());
+                    self.protected_position.insert(self.id(i as usize).to_string());
                 }
             }
             let kept: Vec<u32> = (0..count as u32).filter(|&i| !dropped[i as usize]).collect();
-            let order = apply_moves(kept, &moves);
-            self.reorder(order.into_iter().map(|i| i as usize));
-        }
+            apply_moves(kept, &moves).into_iter().map(|i| i as usize).collect()
+        } else {
+            (0..count).collect()
+        };
         if let Some(rerank) = &decision.rerank {
-            self.rerank(&rerank.order, issuer);
+            changed = true;
+            order = self.rerank(order, &rerank.order, issuer);
             // Every candidate put in an order that uses no personal data, by a
             // regulator's policy (whose positions provider policies cannot move).
-            if rerank.non_personal && issuer == Issuer::Regulator && rerank.order.len() == self.request.candidates.len() {
+            let mut listed = vec![false; count];
+            rerank.order.iter().for_each(|&i| listed[i as usize] = true);
+            if rerank.non_personal && issuer == Issuer::Regulator && order.iter().all(|&i| listed[i]) {
                 self.personalised = false;
             }
+        }
+        effects.extend(self.request_effects(&decision, EffectResult::Applied));
+        if changed {
+            let none: &[String] = &[];
+            let added = |i: usize| added_labels.get(&i).map_or(none, Vec::as_slice);
+            self.request.candidates = self.request.candidates.gather(&order, &added);
         }
 
         for notice in &decision.notices {
@@ -183,7 +202,7 @@ impl Working {
         }
         if !decision.tags_set_aside.is_empty() {
             let aside: HashSet<&str> = decision.tags_set_aside.iter().map(|t| t.tag.as_str()).collect();
-            self.request.user.tags.retain(|t| !aside.contains(t.name.as_str()));
+            self.request.user.tags.retain(|name| !aside.contains(name));
             for tag in &decision.tags_set_aside {
                 if self.tags_reported.insert(tag.tag.clone()) {
                     self.tags_set_aside.push(tag.tag.clone());
@@ -200,7 +219,6 @@ impl Working {
                 article: finding.map(|f| f.citation.to_string()),
             };
         }
-        effects.extend(request_effects(&decision, EffectResult::Applied));
         effects
     }
 
@@ -208,40 +226,62 @@ impl Working {
     /// score, ties by id (never by the provider's personalised order), and
     /// keep that order from provider-issued policies.
     pub fn depersonalise(&mut self) {
-        self.request
-            .candidates
-            .sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score).then_with(|| a.id.cmp(&b.id)));
-        for candidate in &self.request.candidates {
-            self.protected_position.insert(candidate.id.clone());
-        }
+        let candidates = &self.request.candidates;
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|&a, &b| {
+            candidates.non_personal_score[b]
+                .total_cmp(&candidates.non_personal_score[a])
+                .then_with(|| candidates.id.get(a).cmp(candidates.id.get(b)))
+        });
+        self.request.candidates = candidates.gather(&order, &|_| &[]);
+        self.protected_position.extend(self.request.candidates.id.iter().map(str::to_string));
         self.personalised = false;
     }
 
-    /// Puts the candidates in the order of `order` (positions in the current
-    /// list, each at most once); candidates it leaves out are removed.
-    fn reorder(&mut self, order: impl Iterator<Item = usize>) {
-        let mut slots: Vec<Option<Candidate>> = std::mem::take(&mut self.request.candidates).into_iter().map(Some).collect();
-        self.request.candidates = order.filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect();
-    }
-
-    fn rerank(&mut self, order: &[String], issuer: Issuer) {
-        let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-        let list = &self.request.candidates;
-        let protected: Vec<bool> = list
-            .iter()
-            .map(|c| issuer == Issuer::Provider && self.protected_position.contains(&c.id))
-            .collect();
-        // Slots held by protected items stay put; the rest are filled in the new order
-        // (a stable sort: items the order leaves out keep their relative order, after it).
-        let mut free: Vec<usize> = (0..list.len()).filter(|&i| !protected[i]).collect();
-        free.sort_by_key(|&i| rank.get(list[i].id.as_str()).copied().unwrap_or(usize::MAX));
+    /// `order` (positions in the list the policy saw) reranked by `ranked`
+    /// (positions too, best first): slots held by items a regulator placed
+    /// stay put for a provider's rerank; the rest are filled in the new
+    /// order (a stable sort: items it leaves out keep their relative order, after it).
+    fn rerank(&mut self, order: Vec<usize>, ranked: &[u32], issuer: Issuer) -> Vec<usize> {
+        let mut rank = vec![usize::MAX; self.request.candidates.len()];
+        for (place, &i) in ranked.iter().enumerate() {
+            rank[i as usize] = place;
+        }
+        let protected: Vec<bool> =
+            order.iter().map(|&i| issuer == Issuer::Provider && self.protected_position.contains(self.id(i))).collect();
+        let mut free: Vec<usize> = order.iter().zip(&protected).filter(|(_, p)| !**p).map(|(&i, _)| i).collect();
+        free.sort_by_key(|&i| rank[i]);
         let mut free = free.into_iter();
         let reordered: Vec<usize> =
-            (0..list.len()).map(|i| if protected[i] { i } else { free.next().unwrap_or(i) }).collect();
+            order.iter().zip(&protected).map(|(&i, &p)| if p { i } else { free.next().unwrap_or(i) }).collect();
         if issuer == Issuer::Regulator {
-            self.protected_position.extend(list.iter().map(|c| c.id.clone()));
+            for &i in &reordered {
+                self.protected_position.insert(self.id(i).to_string());
+            }
         }
-        self.reorder(reordered.into_iter());
+        reordered
+    }
+
+    /// The effects of a decision on the request as a whole (never refused), in the
+    /// order they apply: rerank, notices, tags set aside, block.
+    fn request_effects(&self, decision: &Decision, result: EffectResult) -> Vec<Effect> {
+        let effect =
+            |change, finding| Effect { candidate: None, change, code: finding_code(decision, finding), result: result.clone() };
+        let mut effects = Vec::new();
+        if let Some(rerank) = &decision.rerank {
+            let order = rerank.order.iter().map(|&i| self.id(i as usize).to_string()).collect();
+            effects.push(effect(Change::Rerank { order }, rerank.finding));
+        }
+        for notice in &decision.notices {
+            effects.push(effect(Change::Notice { text: notice.text.clone() }, notice.finding));
+        }
+        for aside in &decision.tags_set_aside {
+            effects.push(effect(Change::SetAsideTag { tag: aside.tag.clone() }, aside.finding));
+        }
+        if let Some(block) = &decision.block {
+            effects.push(effect(Change::Block { reason: block.reason.clone() }, block.finding));
+        }
+        effects
     }
 }
 
@@ -268,26 +308,6 @@ fn action_change(action: &Action) -> Change {
         Action::MoveBy(places) => Change::MoveBy { places: *places },
         Action::Reprice(fen) => Change::Reprice { fen: *fen },
     }
-}
-
-/// The effects of a decision on the request as a whole (never refused), in the
-/// order they apply: rerank, notices, tags set aside, block.
-fn request_effects(decision: &Decision, result: EffectResult) -> Vec<Effect> {
-    let effect = |change, finding| Effect { candidate: None, change, code: finding_code(decision, finding), result: result.clone() };
-    let mut effects = Vec::new();
-    if let Some(rerank) = &decision.rerank {
-        effects.push(effect(Change::Rerank { order: rerank.order.clone() }, rerank.finding));
-    }
-    for notice in &decision.notices {
-        effects.push(effect(Change::Notice { text: notice.text.clone() }, notice.finding));
-    }
-    for aside in &decision.tags_set_aside {
-        effects.push(effect(Change::SetAsideTag { tag: aside.tag.clone() }, aside.finding));
-    }
-    if let Some(block) = &decision.block {
-        effects.push(effect(Change::Block { reason: block.reason.clone() }, block.finding));
-    }
-    effects
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use crate::check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 use crate::decision::{Block, Citation, Finding, ItemAction, Notice, Rerank, TagSetAside};
 use crate::options::Limits;
 use crate::outcome::{Failure, FailureKind};
-use crate::request::{AgeBand, ItemKind, PriceQuote, Surface, TagSource, User, UserTag};
+use crate::request::{AgeBand, Candidate, ItemKind, PriceQuote, Request, Surface, User};
+use crate::wire::TagSource;
 
 fn request(count: usize) -> Request {
     Request {
@@ -49,6 +50,16 @@ fn request(count: usize) -> Request {
     }
 }
 
+fn working(count: usize) -> Working {
+    Working::new(wire::Request::from_rows(&request(count)))
+}
+
+/// The position of the candidate with this id now, or one past the end if there is none.
+fn at(working: &Working, id: &str) -> u32 {
+    let ids = ids(working);
+    ids.iter().position(|i| *i == id).unwrap_or(ids.len()) as u32
+}
+
 fn finding(code: &str) -> Finding {
     Finding {
         code: code.into(),
@@ -57,15 +68,20 @@ fn finding(code: &str) -> Finding {
     }
 }
 
-fn decision(actions: Vec<(&str, Action)>) -> Decision {
+/// A decision with these actions, candidates named by id as `working` holds them now.
+fn decision(working: &Working, actions: Vec<(&str, Action)>) -> Decision {
     Decision {
         findings: vec![finding("t.f")],
         actions: actions
             .into_iter()
-            .map(|(id, action)| ItemAction { candidate_id: id.into(), action, finding: 0 })
+            .map(|(id, action)| ItemAction { candidate: at(working, id), action, finding: 0 })
             .collect(),
         ..Decision::default()
     }
+}
+
+fn order(working: &Working, ids: &[&str]) -> Vec<u32> {
+    ids.iter().map(|id| at(working, id)).collect()
 }
 
 /// Checks and applies one decision; panics if the check refuses it.
@@ -79,14 +95,14 @@ fn refusal(working: &Working, issuer: Issuer, decision: Decision) -> Failure {
 }
 
 fn ids(working: &Working) -> Vec<&str> {
-    working.request.candidates.iter().map(|c| c.id.as_str()).collect()
+    working.request.candidates.id.iter().collect()
 }
 
 #[test]
 fn drops_then_moves_in_order_then_the_rerank() {
-    let mut working = Working::new(request(5));
-    let mut d = decision(vec![("c4", Action::MoveBy(10)), ("c0", Action::Drop), ("c2", Action::MoveBy(-1))]);
-    d.rerank = Some(Rerank { finding: 0, order: vec!["c3".into()], non_personal: false });
+    let mut working = working(5);
+    let mut d = decision(&working, vec![("c4", Action::MoveBy(10)), ("c0", Action::Drop), ("c2", Action::MoveBy(-1))]);
+    d.rerank = Some(Rerank { finding: 0, order: order(&working, &["c3"]), non_personal: false });
     apply(&mut working, Issuer::Provider, d);
     // After the drop: c1 c2 c3 c4; c4 to the top: c4 c1 c2 c3; c2 down one: c4 c1 c3 c2;
     // the rerank puts c3 first and keeps the rest in order.
@@ -95,39 +111,43 @@ fn drops_then_moves_in_order_then_the_rerank() {
 
 #[test]
 fn a_provider_cannot_move_or_reprice_what_a_regulator_set() {
-    let mut working = Working::new(request(3));
-    apply(&mut working, Issuer::Regulator, decision(vec![("c0", Action::MoveBy(-2)), ("c1", Action::Reprice(900))]));
+    let mut working = working(3);
+    let d = decision(&working, vec![("c0", Action::MoveBy(-2)), ("c1", Action::Reprice(900))]);
+    apply(&mut working, Issuer::Regulator, d);
     assert_eq!(ids(&working), ["c1", "c2", "c0"]);
-    let effects = apply(&mut working, Issuer::Provider, decision(vec![("c0", Action::MoveBy(2)), ("c1", Action::Reprice(2000))]));
+    let d = decision(&working, vec![("c0", Action::MoveBy(2)), ("c1", Action::Reprice(2000))]);
+    let effects = apply(&mut working, Issuer::Provider, d);
     assert!(effects.iter().all(|e| matches!(e.result, EffectResult::Refused { .. })), "{effects:?}");
     assert_eq!(ids(&working), ["c1", "c2", "c0"]);
-    assert_eq!(working.request.candidates[0].price.as_ref().unwrap().amount_fen, 900);
+    assert_eq!(working.request.candidates.price(0), Some(900));
     // A provider rerank leaves c0 (moved by a regulator) where it is.
-    let mut rerank = decision(vec![]);
-    rerank.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c2".into(), "c1".into()], non_personal: false });
+    let mut rerank = decision(&working, vec![]);
+    rerank.rerank = Some(Rerank { finding: 0, order: order(&working, &["c0", "c2", "c1"]), non_personal: false });
     apply(&mut working, Issuer::Provider, rerank);
     assert_eq!(ids(&working), ["c2", "c1", "c0"]);
 }
 
 #[test]
 fn labels_are_not_repeated_and_notices_and_tags_are_reported_once() {
-    let mut working = Working::new(request(2));
-    working.request.user.tags.push(UserTag { name: "gambling".into(), source: TagSource::Inferred, deleted_by_user: false });
-    let mut d = decision(vec![("c0", Action::Label("AI".into())), ("c0", Action::Label("AI".into()))]);
+    let mut working = working(2);
+    working.request.user.tags.name.push("gambling");
+    working.request.user.tags.source.push(TagSource::Inferred);
+    working.request.user.tags.deleted_by_user.push(false);
+    let mut d = decision(&working, vec![("c0", Action::Label("AI".into())), ("c0", Action::Label("AI".into()))]);
     d.notices = vec![Notice { finding: 0, text: "n".into(), link: None }, Notice { finding: 0, text: "n".into(), link: None }];
     d.tags_set_aside = vec![TagSetAside { tag: "gambling".into(), finding: 0 }; 2];
     apply(&mut working, Issuer::Regulator, d.clone());
     apply(&mut working, Issuer::Regulator, d);
-    assert_eq!(working.request.candidates[0].labels, ["AI"]);
+    assert_eq!(working.request.candidates.labels.of(0).collect::<Vec<_>>(), ["AI"]);
     assert_eq!(working.notices.len(), 1);
     assert_eq!(working.tags_set_aside, ["gambling"]);
-    assert!(working.request.user.tags.is_empty());
+    assert!(working.request.user.tags.name.is_empty());
 }
 
 #[test]
 fn a_block_cites_its_finding_and_article() {
-    let mut working = Working::new(request(1));
-    let mut d = decision(vec![]);
+    let mut working = working(1);
+    let mut d = decision(&working, vec![]);
     d.block = Some(Block { finding: 0, reason: "closed".into(), retry_at_ms: Some(5) });
     apply(&mut working, Issuer::Regulator, d);
     let Verdict::Block { code, article, retry_at_ms, .. } = &working.verdict else { panic!("blocked") };
@@ -136,24 +156,24 @@ fn a_block_cites_its_finding_and_article() {
 
 #[test]
 fn decisions_naming_unknown_candidates_or_findings_are_invalid() {
-    let working = Working::new(request(2));
-    let unknown = refusal(&working, Issuer::Provider, decision(vec![("zz", Action::Drop)]));
+    let working = working(2);
+    let unknown = refusal(&working, Issuer::Provider, decision(&working, vec![("zz", Action::Drop)]));
     assert_eq!(unknown.kind, FailureKind::InvalidDecision);
-    assert!(unknown.message.contains("'zz'"), "{}", unknown.message);
+    assert!(unknown.message.contains("candidate 2, but the list has 2"), "{}", unknown.message);
 
-    let mut bad_index = decision(vec![]);
+    let mut bad_index = decision(&working, vec![]);
     bad_index.notices = vec![Notice { finding: 3, text: "n".into(), link: None }];
     assert!(refusal(&working, Issuer::Provider, bad_index).message.contains("finding 3"));
 
-    let mut twice = decision(vec![]);
-    twice.rerank = Some(Rerank { finding: 0, order: vec!["c0".into(), "c0".into()], non_personal: false });
+    let mut twice = decision(&working, vec![]);
+    twice.rerank = Some(Rerank { finding: 0, order: vec![0, 0], non_personal: false });
     assert!(refusal(&working, Issuer::Provider, twice).message.contains("twice"));
 }
 
 #[test]
 fn a_finding_must_cite_an_article_or_an_instrument() {
-    let working = Working::new(request(1));
-    let mut uncited = decision(vec![("c0", Action::Drop)]);
+    let working = working(1);
+    let mut uncited = decision(&working, vec![("c0", Action::Drop)]);
     uncited.findings[0].citation = Citation { draft_article: None, final_article: None, instrument: None };
     let failure = refusal(&working, Issuer::Regulator, uncited.clone());
     assert_eq!(failure.kind, FailureKind::InvalidDecision);
@@ -167,37 +187,40 @@ fn a_finding_must_cite_an_article_or_an_instrument() {
 
 #[test]
 fn decisions_over_their_caps_are_refused_as_too_large() {
-    let working = Working::new(request(10));
+    let working = working(10);
     // 64 + 8 per candidate = 144 effects by default.
-    let mut many = decision(vec![]);
+    let mut many = decision(&working, vec![]);
     many.notices = (0..200).map(|i| Notice { finding: 0, text: format!("n{i}"), link: None }).collect();
     let failure = refusal(&working, Issuer::Provider, many);
     assert_eq!(failure.kind, FailureKind::DecisionLimit);
     assert!(failure.message.contains("max-effects of 144"), "{}", failure.message);
 
-    let mut wordy = decision(vec![]);
+    let mut wordy = decision(&working, vec![]);
     wordy.notices = vec![Notice { finding: 0, text: "x".repeat(200_000), link: None }];
     let failure = refusal(&working, Issuer::Provider, wordy);
     assert!(failure.message.contains("max-decision-bytes"), "{}", failure.message);
 
-    let long_label = decision(vec![("c0", Action::Label("L".repeat(MAX_LABEL_BYTES + 1)))]);
+    let long_label = decision(&working, vec![("c0", Action::Label("L".repeat(MAX_LABEL_BYTES + 1)))]);
     assert_eq!(refusal(&working, Issuer::Provider, long_label).kind, FailureKind::DecisionLimit);
 }
 
 #[test]
 fn provider_labels_cannot_use_up_the_regulators_allowance() {
-    let mut working = Working::new(request(1));
-    let labels = |prefix: &str, n: u32| {
-        decision((0..n).map(|i| ("c0", Action::Label(format!("{prefix}{i}")))).collect())
+    let mut working = working(1);
+    let labels = |working: &Working, prefix: &str, n: u32| {
+        decision(working, (0..n).map(|i| ("c0", Action::Label(format!("{prefix}{i}")))).collect())
     };
-    apply(&mut working, Issuer::Provider, labels("p", MAX_ADDED_LABELS_PER_ISSUER));
+    let d = labels(&working, "p", MAX_ADDED_LABELS_PER_ISSUER);
+    apply(&mut working, Issuer::Provider, d);
     // The provider's allowance is spent …
-    assert_eq!(refusal(&working, Issuer::Provider, labels("q", 1)).kind, FailureKind::DecisionLimit);
+    assert_eq!(refusal(&working, Issuer::Provider, labels(&working, "q", 1)).kind, FailureKind::DecisionLimit);
     // … and a label it already added costs nothing again …
-    apply(&mut working, Issuer::Provider, labels("p", 1));
+    let d = labels(&working, "p", 1);
+    apply(&mut working, Issuer::Provider, d);
     // … while a regulator's labels still go through, up to its own allowance.
-    apply(&mut working, Issuer::Regulator, labels("r", MAX_ADDED_LABELS_PER_ISSUER));
-    assert_eq!(working.request.candidates[0].labels.len(), 2 * MAX_ADDED_LABELS_PER_ISSUER as usize);
+    let d = labels(&working, "r", MAX_ADDED_LABELS_PER_ISSUER);
+    apply(&mut working, Issuer::Regulator, d);
+    assert_eq!(working.request.candidates.labels.of(0).count(), 2 * MAX_ADDED_LABELS_PER_ISSUER as usize);
 }
 
 #[test]
@@ -205,12 +228,12 @@ fn the_merge_is_linear_in_a_hostile_decision() {
     // Before: every notice was compared with every earlier one, and every move
     // shifted the whole list; 200,000 notices took minutes. Now the caps
     // (raised here) are what bound a decision, and the merge is linear in it.
-    let mut working = Working::new(request(10_000));
+    let mut working = working(10_000);
     let limits = Limits { max_effects: Some(400_000), max_decision_bytes: Some(64 << 20), ..Limits::default() };
-    let mut d = decision(vec![]);
+    let mut d = decision(&working, vec![]);
     d.actions = (0..100_000)
         .map(|i| ItemAction {
-            candidate_id: format!("c{}", i * 7919 % 10_000),
+            candidate: i * 7919 % 10_000,
             action: Action::MoveBy(if i % 2 == 0 { 10_000 } else { -10_000 }),
             finding: 0,
         })
@@ -228,11 +251,13 @@ fn the_merge_is_linear_in_a_hostile_decision() {
 
 #[test]
 fn depersonalising_orders_by_the_non_personal_score_and_protects_it() {
-    let mut working = Working::new(request(3));
-    working.request.candidates.reverse();
+    let mut working = working(3);
+    let reversed: Vec<usize> = (0..3).rev().collect();
+    working.request.candidates = working.request.candidates.gather(&reversed, &|_| &[]);
     working.depersonalise();
     assert_eq!(ids(&working), ["c0", "c1", "c2"]);
     assert!(!working.personalised);
-    let effects = apply(&mut working, Issuer::Provider, decision(vec![("c2", Action::MoveBy(2))]));
+    let d = decision(&working, vec![("c2", Action::MoveBy(2))]);
+    let effects = apply(&mut working, Issuer::Provider, d);
     assert!(matches!(effects[0].result, EffectResult::Refused { .. }));
 }

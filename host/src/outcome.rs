@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decision::LogLevel;
+use crate::reads::Reads;
 use crate::options::{Issuer, Mode, OnError};
 
 /// The result of running a chain on one request.
@@ -96,6 +97,9 @@ pub struct PolicyTrace {
     pub issuer: Issuer,
     /// Enforce or monitor.
     pub mode: Mode,
+    /// The request fields the policy received (those its descriptor
+    /// declares); every other field reached it empty.
+    pub reads: Reads,
     /// What became of the evaluation.
     pub status: Status,
     /// The findings, as the policy gave them.

@@ -1,24 +1,23 @@
 //! The request a provider passes to the chain: the user's context and the
 //! candidate items.
 //!
-//! These types mirror `record request` in `wit/policy.wit` field for field
-//! (the WIT is the source of truth; wasmtime checks the match when a policy is
-//! loaded). In JSON they use the WIT's kebab-case names; lists and optional
-//! fields may be left out, and unknown fields are rejected so that a typo is
-//! an error rather than a silently ignored signal.
+//! These are rows, one record per candidate, as providers send them (JSON
+//! format version 0.1 and 0.2 alike). The host turns a request into the
+//! columns of `record request` in `wit/policy.wit` once per evaluation
+//! (`layout.rs`). In JSON the fields use the WIT's kebab-case names; lists
+//! and optional fields may be left out, and unknown fields are rejected so
+//! that a typo is an error rather than a silently ignored signal.
 
 use serde::{Deserialize, Serialize};
-use wasmtime::component::{ComponentType, Lower};
 
 use crate::json_int;
 
-pub use crate::vocabulary::{
+pub use crate::wire::{
     AgeBand, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource,
 };
 
 /// An interest tag held in the user's profile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct UserTag {
     /// The tag itself, e.g. "basketball".
@@ -27,13 +26,11 @@ pub struct UserTag {
     pub source: TagSource,
     /// The user deleted this tag; it must not be used (D15 / F17).
     #[serde(default)]
-    #[component(name = "deleted-by-user")]
     pub deleted_by_user: bool,
 }
 
 /// An exemption granted by a minor's guardian.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct GuardianExemption {
     /// What is exempted.
@@ -41,14 +38,12 @@ pub struct GuardianExemption {
     /// Unix milliseconds at which the exemption lapses: it holds while
     /// `now-ms` is before this instant; none: no expiry.
     #[serde(default)]
-    #[component(name = "expires-at-ms")]
     #[serde(deserialize_with = "json_int::optional")]
     pub expires_at_ms: Option<u64>,
 }
 
 /// How much of a topic the user has seen this session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TopicCount {
     /// The topic.
@@ -59,34 +54,27 @@ pub struct TopicCount {
 }
 
 /// Usage so far, as counted by the provider (for a worker: minutes online).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Usage {
     /// Minutes of use today, in the user's local day.
-    #[component(name = "minutes-today")]
     #[serde(deserialize_with = "json_int::integer")]
     pub minutes_today: u32,
     /// Minutes of continuous use without a break.
-    #[component(name = "continuous-minutes")]
     #[serde(deserialize_with = "json_int::integer")]
     pub continuous_minutes: u32,
     /// Items served in this session.
-    #[component(name = "items-this-session")]
     #[serde(deserialize_with = "json_int::integer")]
     pub items_this_session: u32,
     /// Items served this session, by topic.
-    #[component(name = "session-topics")]
     pub session_topics: Vec<TopicCount>,
     /// Money spent in the current calendar month, in fen (0.01 CNY).
-    #[component(name = "spent-this-month-fen")]
     #[serde(deserialize_with = "json_int::integer")]
     pub spent_this_month_fen: u64,
 }
 
 /// A "not interested" signal the user gave.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NotInterested {
     /// What kind of thing the value names.
@@ -96,27 +84,22 @@ pub struct NotInterested {
 }
 
 /// The user the response is for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct User {
     /// A pseudonymous, stable id; never a real name.
     pub id: String,
     /// The user's age band.
-    #[component(name = "age-band")]
     pub age_band: AgeBand,
     /// Whether the user's identity (real name) is verified.
     #[serde(default)]
-    #[component(name = "identity-verified")]
     pub identity_verified: bool,
     /// Whether minors mode is switched on for this account or device.
     #[serde(default)]
-    #[component(name = "minors-mode")]
     pub minors_mode: bool,
     /// The user switched personalised recommendation off (D15 / F17).
     /// (`personalization-off` is accepted in JSON as well.)
     #[serde(default, alias = "personalization-off")]
-    #[component(name = "personalisation-off")]
     pub personalisation_off: bool,
     /// Interest tags in the user's profile.
     #[serde(default)]
@@ -126,36 +109,28 @@ pub struct User {
     pub usage: Usage,
     /// Exemptions granted by a guardian.
     #[serde(default)]
-    #[component(name = "guardian-exemptions")]
     pub guardian_exemptions: Vec<GuardianExemption>,
     /// "Not interested" signals.
     #[serde(default)]
-    #[component(name = "not-interested")]
     pub not_interested: Vec<NotInterested>,
 }
 
 /// Signals about whether an item was generated or synthesised by an algorithm.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Provenance {
     /// The item's implicit (metadata) label says it is generated.
-    #[component(name = "metadata-label")]
     pub metadata_label: bool,
     /// The uploader declared the item as generated.
-    #[component(name = "uploader-declared")]
     pub uploader_declared: bool,
     /// A detector's score in [0, 1] that the item is generated, if one ran.
-    #[component(name = "detector-score")]
     pub detector_score: Option<f32>,
     /// A visible label was recorded upstream but is missing now.
-    #[component(name = "label-stripped")]
     pub label_stripped: bool,
 }
 
 /// Engagement counts behind an item's rank.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Engagement {
     /// Views.
@@ -171,19 +146,15 @@ pub struct Engagement {
     #[serde(deserialize_with = "json_int::integer")]
     pub shares: u64,
     /// Share in [0, 1] of the engagement from new or low-reputation accounts.
-    #[component(name = "low-reputation-share")]
     pub low_reputation_share: f32,
     /// Engagement per hour now.
-    #[component(name = "velocity-per-hour")]
     pub velocity_per_hour: f64,
     /// Engagement per hour usually seen for comparable items.
-    #[component(name = "baseline-per-hour")]
     pub baseline_per_hour: f64,
 }
 
 /// A manual intervention by the provider's staff.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OperatorAction {
     /// What was done.
@@ -196,16 +167,13 @@ pub struct OperatorAction {
 }
 
 /// A price offered to this user.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PriceQuote {
     /// The price quoted, in fen.
-    #[component(name = "amount-fen")]
     #[serde(deserialize_with = "json_int::integer")]
     pub amount_fen: u64,
     /// The reference price for the same item and cohort, in fen.
-    #[component(name = "reference-fen")]
     #[serde(deserialize_with = "json_int::integer")]
     pub reference_fen: u64,
     /// The cohort the reference price is for.
@@ -218,23 +186,19 @@ pub struct PriceQuote {
 }
 
 /// Terms of a work order (dispatch surface).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DeliveryTerms {
     /// Minutes the platform promises the customer.
-    #[component(name = "promised-minutes")]
     #[serde(deserialize_with = "json_int::integer")]
     pub promised_minutes: u32,
     /// Minutes a safe journey takes by the platform's own estimate.
-    #[component(name = "safe-baseline-minutes")]
     #[serde(deserialize_with = "json_int::integer")]
     pub safe_baseline_minutes: u32,
 }
 
 /// A free-form attribute, for data the contract does not name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Attribute {
     /// The key, e.g. "region".
@@ -244,8 +208,7 @@ pub struct Attribute {
 }
 
 /// One item the provider would like to show.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Candidate {
     /// The item's id, unique within the request.
@@ -260,7 +223,6 @@ pub struct Candidate {
     pub topics: Vec<String>,
     /// Risk tags from moderation, e.g. "unsafe-imitation", "fraud-risk".
     #[serde(default)]
-    #[component(name = "risk-tags")]
     pub risk_tags: Vec<String>,
     /// Labels already attached to the item.
     #[serde(default)]
@@ -273,26 +235,21 @@ pub struct Candidate {
     pub score: f64,
     /// A score that uses no personal characteristics (e.g. popularity).
     #[serde(default)]
-    #[component(name = "non-personal-score")]
     pub non_personal_score: f64,
     /// Engagement behind the item's rank, where it has one.
     #[serde(default)]
     pub engagement: Option<Engagement>,
     /// Manual interventions on the item.
     #[serde(default)]
-    #[component(name = "operator-actions")]
     pub operator_actions: Vec<OperatorAction>,
     /// The item belongs to the provider itself or an affiliate.
     #[serde(default)]
-    #[component(name = "first-party")]
     pub first_party: bool,
     /// Hash of the exact content, for de-duplication.
     #[serde(default)]
-    #[component(name = "content-hash")]
     pub content_hash: Option<String>,
     /// Locality-sensitive fingerprint (e.g. SimHash), for near duplicates.
     #[serde(default)]
-    #[component(name = "similarity-key")]
     #[serde(deserialize_with = "json_int::optional")]
     pub similarity_key: Option<u64>,
     /// A price quote, for goods and services.
@@ -307,18 +264,15 @@ pub struct Candidate {
 }
 
 /// One request to rank and filter.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ComponentType, Lower)]
-#[component(record)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Request {
     /// The provider's request id, echoed in the outcome and the audit record.
     pub id: String,
     /// The time of the request, Unix milliseconds; policies get time only here.
-    #[component(name = "now-ms")]
     #[serde(deserialize_with = "json_int::integer")]
     pub now_ms: u64,
     /// The user's offset from UTC in minutes (Beijing: 480).
-    #[component(name = "utc-offset-minutes")]
     #[serde(deserialize_with = "json_int::integer")]
     pub utc_offset_minutes: i32,
     /// Where the response will be shown.

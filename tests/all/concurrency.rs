@@ -30,7 +30,7 @@ fn many_threads_share_one_chain_and_get_independent_answers() {
             std::thread::spawn(move || {
                 // Even threads ask at 23:00 Beijing (curfew), odd ones at noon.
                 let now = if i % 2 == 0 { 1_795_618_800_000 } else { 1_795_579_200_000 };
-                (0..25).map(|_| chain.evaluate(simple_request(now, "from12to16", "feed", 20)).unwrap().is_blocked()).collect::<Vec<_>>()
+                (0..25).map(|_| chain.evaluate(&simple_request(now, "from12to16", "feed", 20)).unwrap().is_blocked()).collect::<Vec<_>>()
             })
         })
         .collect();
@@ -46,7 +46,7 @@ async fn tokio_callers_use_spawn_blocking() {
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let chain = chain.clone();
-            tokio::task::spawn_blocking(move || chain.evaluate(simple_request(1_795_579_200_000, "adult", "feed", 10)).unwrap())
+            tokio::task::spawn_blocking(move || chain.evaluate(&simple_request(1_795_579_200_000, "adult", "feed", 10)).unwrap())
         })
         .collect();
     for task in tasks {

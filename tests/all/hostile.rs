@@ -48,7 +48,7 @@ fn a_flood_of_notices_is_refused_at_its_cap_and_blamed_on_its_policy() {
     let roomy = Limits { deadline_ms: 5_000, memory_mib: 256, ..Limits::default() };
     let chain = after_hostile(provider(json!({"flood-notices": 200_000})).limits(roomy));
     let started = Instant::now();
-    let outcome = chain.evaluate(mixed_request(100, "hot-list")).unwrap();
+    let outcome = chain.evaluate(&mixed_request(100, "hot-list")).unwrap();
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     let Status::Failed { failure, handled } = status_of(&outcome, "hostile") else { panic!("the flood must fail") };
     assert_eq!((failure.kind, *handled), (FailureKind::DecisionLimit, OnError::FailOpen));
@@ -64,7 +64,7 @@ fn a_hundred_thousand_moves_merge_in_linear_time_and_host_time_is_traced() {
     let limits = Limits { deadline_ms: 5_000, memory_mib: 256, max_effects: Some(200_000), ..Limits::default() };
     let hostile = provider(json!({"flood-moves": 100_000})).limits(limits);
     let chain = chain(vec![(components::SCRIPTED, hostile)]);
-    let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 10_000)).unwrap();
+    let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 10_000)).unwrap();
     let trace = outcome.trace_of("hostile").unwrap();
     assert_eq!(trace.status, Status::Applied);
     assert_eq!(trace.effects.len(), 100_000);
@@ -87,7 +87,7 @@ fn the_chain_deadline_covers_every_step_and_names_the_slowest() {
         .unwrap()
         .policy(load(components::MINORS), PolicyOptions::regulator())
         .unwrap();
-    let outcome = builder.build().unwrap().evaluate(simple_request(NOON, "adult", "feed", 3)).unwrap();
+    let outcome = builder.build().unwrap().evaluate(&simple_request(NOON, "adult", "feed", 3)).unwrap();
     assert_eq!(failure_kind(&outcome, "hostile"), FailureKind::Deadline);
     let Status::Failed { failure, handled } = status_of(&outcome, "minors") else { panic!("minors could not run") };
     assert_eq!((failure.kind, *handled), (FailureKind::ChainDeadline, OnError::FailClosed));
@@ -102,14 +102,14 @@ fn huge_labels_from_a_provider_cannot_switch_off_the_regulators_policies() {
     // fail their memory cap; fail-open they simply did not run.
     let roomy = Limits { deadline_ms: 5_000, memory_mib: 256, ..Limits::default() };
     let huge = json!({"label-bytes": 100_000});
-    let outcome = after_hostile(provider(huge.clone()).limits(roomy)).evaluate(mixed_request(100, "hot-list")).unwrap();
+    let outcome = after_hostile(provider(huge.clone()).limits(roomy)).evaluate(&mixed_request(100, "hot-list")).unwrap();
     assert_eq!(failure_kind(&outcome, "hostile"), FailureKind::DecisionLimit);
     assert_eq!(status_of(&outcome, "minors"), &Status::Applied);
     assert_eq!(status_of(&outcome, "hot-list-integrity"), &Status::Applied);
 
     // Fail-closed, the block is the provider policy's, not a regulator's.
     let closed = PolicyOptions::provider().settings(huge).limits(roomy).named("hostile");
-    let outcome = after_hostile(closed).evaluate(mixed_request(100, "hot-list")).unwrap();
+    let outcome = after_hostile(closed).evaluate(&mixed_request(100, "hot-list")).unwrap();
     assert!(matches!(&outcome.verdict, Verdict::Block { policy, .. } if policy == "hostile"), "{:?}", outcome.verdict);
 }
 
@@ -118,13 +118,13 @@ fn the_most_a_provider_may_add_still_leaves_the_regulators_running() {
     // Eight labels of the longest allowed size on each of 1,000 candidates.
     let script = json!({"flood-labels": 7, "label-bytes": recguard_host::MAX_LABEL_BYTES});
     let limits = Limits { deadline_ms: 1_000, ..Limits::default() };
-    let outcome = after_hostile(provider(script).limits(limits)).evaluate(mixed_request(1_000, "hot-list")).unwrap();
+    let outcome = after_hostile(provider(script).limits(limits)).evaluate(&mixed_request(1_000, "hot-list")).unwrap();
     assert_eq!(status_of(&outcome, "hostile"), &Status::Applied);
     assert_eq!(status_of(&outcome, "minors"), &Status::Applied);
     assert_eq!(status_of(&outcome, "hot-list-integrity"), &Status::Applied);
     // One label more and the provider's decision is refused, not a regulator's.
     let script = json!({"flood-labels": 9});
-    let outcome = after_hostile(provider(script).limits(limits)).evaluate(mixed_request(1_000, "hot-list")).unwrap();
+    let outcome = after_hostile(provider(script).limits(limits)).evaluate(&mixed_request(1_000, "hot-list")).unwrap();
     assert_eq!(failure_kind(&outcome, "hostile"), FailureKind::DecisionLimit);
     assert_eq!(status_of(&outcome, "minors"), &Status::Applied);
 }
@@ -146,7 +146,7 @@ fn callers_beyond_the_pool_wait_for_a_slot_within_the_deadline() {
     let callers: Vec<_> = (0..4)
         .map(|_| {
             let chain = chain.clone();
-            std::thread::spawn(move || chain.evaluate(simple_request(NOON, "adult", "feed", 2)))
+            std::thread::spawn(move || chain.evaluate(&simple_request(NOON, "adult", "feed", 2)))
         })
         .collect();
     for caller in callers {
@@ -168,10 +168,10 @@ fn no_slot_within_the_deadline_is_a_capacity_error_not_a_policy_failure() {
     };
     let holding = {
         let holder = holder.clone();
-        std::thread::spawn(move || holder.evaluate(simple_request(NOON, "adult", "feed", 1)))
+        std::thread::spawn(move || holder.evaluate(&simple_request(NOON, "adult", "feed", 1)))
     };
     std::thread::sleep(Duration::from_millis(500));
-    let error = waiting.evaluate(simple_request(NOON, "adult", "feed", 1)).unwrap_err();
+    let error = waiting.evaluate(&simple_request(NOON, "adult", "feed", 1)).unwrap_err();
     assert!(matches!(error, EvaluateError::Capacity { ref policy, slots: 1, .. } if policy == "noop"), "{error}");
     assert!(error.to_string().contains("max-concurrent-instances"), "{error}");
     // The holder itself is stopped at its own deadline, as its own failure.
@@ -212,7 +212,7 @@ fn a_result_that_arrives_after_the_deadline_is_not_applied() {
     // the very time the deadline is checked against) is within the deadline.
     let calibrate = chain(vec![(components::SCRIPTED, provider(json!({"behaviour": "spin", "spin": 1_000_000})))]);
     let micros = (0..3)
-        .map(|_| calibrate.evaluate(simple_request(NOON, "adult", "feed", 1)).unwrap().trace[0].elapsed_us)
+        .map(|_| calibrate.evaluate(&simple_request(NOON, "adult", "feed", 1)).unwrap().trace[0].elapsed_us)
         .min()
         .unwrap()
         .max(1);
@@ -222,7 +222,7 @@ fn a_result_that_arrives_after_the_deadline_is_not_applied() {
         let spin = 1_000_000 * (300 + 45 * step) / micros;
         let script = json!({"behaviour": "spin", "spin": spin, "drop": ["c0"]});
         let chain = chain(vec![(components::SCRIPTED, provider(script).limits(Limits { deadline_ms: 1, ..Limits::default() }))]);
-        let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 2)).unwrap();
+        let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 2)).unwrap();
         let trace = &outcome.trace[0];
         match &trace.status {
             Status::Applied => {
@@ -281,7 +281,7 @@ fn two_thousand_harmful_tags_are_set_aside_within_the_deadline() {
             deleted_by_user: false,
         });
     }
-    let outcome = chain(vec![(components::USER_TAG_GUARD, PolicyOptions::regulator())]).evaluate(request).unwrap();
+    let outcome = chain(vec![(components::USER_TAG_GUARD, PolicyOptions::regulator())]).evaluate(&request).unwrap();
     assert_eq!(outcome.trace[0].status, Status::Applied, "{:?}", outcome.trace[0].status);
     assert_eq!(outcome.tags_set_aside.len(), 2_000);
 }

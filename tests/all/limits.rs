@@ -24,7 +24,7 @@ fn an_endless_loop_is_stopped_at_its_deadline_and_fails_closed() {
     let looping = PolicyOptions::provider().settings(json!({"behaviour": "loop"})).limits(limits);
     let chain = chain(vec![(components::SCRIPTED, looping)]);
     let started = Instant::now();
-    let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 3)).unwrap();
+    let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 3)).unwrap();
     let took = started.elapsed();
     assert_eq!(failure_of(&outcome, "scripted"), (FailureKind::Deadline, OnError::FailClosed));
     let Verdict::Block { code, .. } = &outcome.verdict else { panic!("fail-closed blocks by default") };
@@ -40,7 +40,7 @@ fn endless_memory_growth_is_stopped_at_the_cap() {
     let limits = Limits { memory_mib: 16, ..Limits::default() };
     let hog = PolicyOptions::provider().settings(json!({"behaviour": "grow-memory"})).limits(limits);
     let chain = chain(vec![(components::SCRIPTED, hog.on_error(OnError::FailOpen))]);
-    let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 3)).unwrap();
+    let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 3)).unwrap();
     assert_eq!(failure_of(&outcome, "scripted"), (FailureKind::MemoryLimit, OnError::FailOpen));
     // Fail-open: the request is served as if the policy were absent.
     assert_eq!(outcome.verdict, Verdict::Serve);
@@ -51,7 +51,7 @@ fn endless_memory_growth_is_stopped_at_the_cap() {
 fn fuel_limits_stop_a_loop_deterministically() {
     let limits = Limits { fuel: Some(1_000_000), ..Limits::default() };
     let looping = PolicyOptions::provider().settings(json!({"behaviour": "loop"})).limits(limits);
-    let outcome = chain(vec![(components::SCRIPTED, looping)]).evaluate(simple_request(NOON, "adult", "feed", 1)).unwrap();
+    let outcome = chain(vec![(components::SCRIPTED, looping)]).evaluate(&simple_request(NOON, "adult", "feed", 1)).unwrap();
     assert_eq!(failure_of(&outcome, "scripted").0, FailureKind::FuelLimit);
 }
 
@@ -60,7 +60,7 @@ fn a_panic_is_a_trap_and_the_host_carries_on() {
     let panics = PolicyOptions::provider().settings(json!({"behaviour": "panic"})).on_error(OnError::FailOpen);
     let chain = chain(vec![(components::SCRIPTED, panics), (components::MINORS, PolicyOptions::regulator())]);
     for _ in 0..3 {
-        let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 2)).unwrap();
+        let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 2)).unwrap();
         assert_eq!(failure_of(&outcome, "scripted").0, FailureKind::Trap);
         assert_eq!(outcome.trace[1].status, Status::Applied);
     }
@@ -76,7 +76,7 @@ fn fail_closed_can_serve_without_personalisation_instead_of_blocking() {
         reason: String::new(),
     });
     builder = builder.policy(crate::helpers::load(components::SCRIPTED), looping).unwrap();
-    let outcome = builder.build().unwrap().evaluate(simple_request(NOON, "adult", "feed", 4)).unwrap();
+    let outcome = builder.build().unwrap().evaluate(&simple_request(NOON, "adult", "feed", 4)).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert!(!outcome.personalised);
     // Non-personal scores of c0..c3 are 0, 37, 74, 10: served by those, best first.

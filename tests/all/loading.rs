@@ -87,7 +87,10 @@ fn a_compiled_component_is_kept_and_reused_and_a_bad_entry_is_replaced() {
     // The reused code decides exactly as the freshly compiled code.
     let request = recguard_tests::mixed_request(50, "hot-list");
     let limits = recguard_host::Limits::default();
-    let decide = |c: &PolicyComponent| c.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
+    let decide = |c: &PolicyComponent| {
+        let settings = c.validate_settings("{}", &limits).unwrap();
+        c.evaluate(&request, &settings, &limits).unwrap().result.unwrap()
+    };
     assert_eq!(decide(&again), decide(&first));
 
     // A damaged entry is not trusted: the component is compiled again and the entry replaced.

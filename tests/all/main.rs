@@ -7,6 +7,7 @@ mod hostile;
 mod limits;
 mod loading;
 mod merge;
+mod minimisation;
 mod reference_policies;
 mod requests;
 mod suite;

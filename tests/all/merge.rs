@@ -16,7 +16,7 @@ fn scripted(issuer: PolicyOptions, script: Value, name: &str) -> (&'static str, 
 fn monitor_mode_changes_nothing_but_records_what_it_would_do() {
     let monitor = PolicyOptions::regulator().mode(Mode::Monitor);
     let chain = chain(vec![scripted(monitor, json!({"drop": ["c0"], "label": {"c1": "AI"}, "block": "no"}), "watch")]);
-    let outcome = chain.evaluate(simple_request(NOON, "adult", "feed", 3)).unwrap();
+    let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 3)).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert_eq!(outcome.served_ids(), ["c0", "c1", "c2"]);
     assert!(outcome.candidates[1].labels.is_empty());
@@ -29,14 +29,15 @@ fn monitor_mode_changes_nothing_but_records_what_it_would_do() {
 #[test]
 fn later_policies_see_the_list_as_earlier_ones_left_it() {
     let first = scripted(PolicyOptions::regulator(), json!({"drop": ["c0"], "label": {"c1": "AI-generated"}}), "first");
-    // The second policy names c0, which is gone: its decision is invalid and it fails (open).
+    // The second policy names c0, which is gone (it names a position past the
+    // end of the list it received): its decision is invalid and it fails (open).
     let second = scripted(PolicyOptions::provider().on_error(recguard_host::OnError::FailOpen), json!({"drop": ["c0"]}), "second");
-    let outcome = chain(vec![first, second]).evaluate(simple_request(NOON, "adult", "feed", 3)).unwrap();
+    let outcome = chain(vec![first, second]).evaluate(&simple_request(NOON, "adult", "feed", 3)).unwrap();
     assert_eq!(outcome.served_ids(), ["c1", "c2"]);
     assert_eq!(outcome.candidates[0].labels, ["AI-generated"]);
     let Status::Failed { failure, .. } = &outcome.trace[1].status else { panic!("second should fail") };
     assert_eq!(failure.kind, FailureKind::InvalidDecision);
-    assert!(failure.message.contains("'c0'"), "{}", failure.message);
+    assert!(failure.message.contains("candidate 2, but the list has 2"), "{}", failure.message);
 }
 
 #[test]
@@ -54,7 +55,7 @@ fn a_provider_policy_cannot_undo_a_regulator_move_or_price() {
         json!({"move": {"c0": 3}, "reprice": {"c0": 1500}, "rerank": ["c0", "c3", "c2", "c1"], "label": {"c0": "hot"}}),
         "provider",
     );
-    let outcome = chain(vec![regulator, provider]).evaluate(request).unwrap();
+    let outcome = chain(vec![regulator, provider]).evaluate(&request).unwrap();
     // c0 stays where the regulator put it (last); the others follow the provider's rerank.
     assert_eq!(outcome.served_ids(), ["c3", "c2", "c1", "c0"]);
     assert_eq!(outcome.candidates[3].price_fen, Some(1000));
@@ -73,7 +74,7 @@ fn the_first_block_ends_the_chain_and_notices_accumulate_once() {
     let notice = |name| scripted(PolicyOptions::regulator(), json!({"notice": "Recommended by an algorithm."}), name);
     let block = scripted(PolicyOptions::regulator(), json!({"block": "Closed for the night."}), "blocker");
     let outcome = chain(vec![notice("n1"), notice("n2"), block, notice("n3")])
-        .evaluate(simple_request(NOON, "adult", "feed", 2))
+        .evaluate(&simple_request(NOON, "adult", "feed", 2))
         .unwrap();
     assert!(matches!(&outcome.verdict, Verdict::Block { policy, .. } if policy == "blocker"));
     assert_eq!(outcome.notices.len(), 1);
@@ -89,13 +90,13 @@ fn tags_set_aside_are_gone_for_later_policies_and_reported() {
         deleted_by_user: false,
     });
     let aside = scripted(PolicyOptions::regulator(), json!({"set-aside": ["gambling"]}), "aside");
-    let outcome = chain(vec![aside]).evaluate(request).unwrap();
+    let outcome = chain(vec![aside]).evaluate(&request).unwrap();
     assert_eq!(outcome.tags_set_aside, ["gambling"]);
 }
 
 #[test]
 fn policy_logs_reach_the_trace() {
     let logs = scripted(PolicyOptions::regulator(), json!({"log": "checked 1 item"}), "logger");
-    let outcome = chain(vec![logs]).evaluate(simple_request(NOON, "adult", "feed", 1)).unwrap();
+    let outcome = chain(vec![logs]).evaluate(&simple_request(NOON, "adult", "feed", 1)).unwrap();
     assert_eq!(outcome.trace[0].logs[0].message, "checked 1 item");
 }

@@ -15,7 +15,7 @@ fn foundation_chain() -> recguard_host::Chain {
 
 #[test]
 fn curfew_at_23_00_blocks_a_12_to_16_user_and_cites_d16_f18() {
-    let outcome = foundation_chain().evaluate(request(&fixture("minor-at-23h.json"))).unwrap();
+    let outcome = foundation_chain().evaluate(&request(&fixture("minor-at-23h.json"))).unwrap();
     let Verdict::Block { code, article, policy, retry_at_ms, .. } = &outcome.verdict else {
         panic!("expected a block, got {:?}", outcome.verdict)
     };
@@ -29,7 +29,7 @@ fn curfew_at_23_00_blocks_a_12_to_16_user_and_cites_d16_f18() {
 
 #[test]
 fn at_20_00_the_same_minor_is_served_a_filtered_list_with_a_rest_reminder() {
-    let outcome = foundation_chain().evaluate(request(&fixture("minor-at-20h.json"))).unwrap();
+    let outcome = foundation_chain().evaluate(&request(&fixture("minor-at-20h.json"))).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     // Wednesday: no games; the prank video and the tipping live stream are dropped.
     assert_eq!(outcome.served_ids(), ["v-science-1", "a-history"]);
@@ -43,7 +43,7 @@ fn at_20_00_the_same_minor_is_served_a_filtered_list_with_a_rest_reminder() {
 fn an_adult_is_untouched() {
     let req = request(&fixture("adult-at-23h.json"));
     let ids: Vec<String> = req.candidates.iter().map(|c| c.id.clone()).collect();
-    let outcome = foundation_chain().evaluate(req).unwrap();
+    let outcome = foundation_chain().evaluate(&req).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert_eq!(outcome.served_ids(), ids);
     assert!(outcome.trace.iter().all(|t| t.effects.is_empty() && t.findings.is_empty()));
@@ -51,7 +51,7 @@ fn an_adult_is_untouched() {
 
 #[test]
 fn a_manipulated_hot_list_item_is_dropped_citing_d13_f14() {
-    let outcome = foundation_chain().evaluate(request(&fixture("hot-list.json"))).unwrap();
+    let outcome = foundation_chain().evaluate(&request(&fixture("hot-list.json"))).unwrap();
     assert!(!outcome.served_ids().contains(&"t-bought"));
     let trace = outcome.trace_of("hot-list-integrity").unwrap();
     let finding = trace.findings.iter().find(|f| f.code == "hot-list.fake-engagement").unwrap();
@@ -66,7 +66,7 @@ fn a_manipulated_hot_list_item_is_dropped_citing_d13_f14() {
 fn settings_change_the_rules_without_new_code() {
     let options = PolicyOptions::regulator().settings(json!({ "curfew-start": "23:30", "curfew-end": "06:00" }));
     let chain = chain(vec![(components::MINORS, options)]);
-    let outcome = chain.evaluate(request(&fixture("minor-at-23h.json"))).unwrap();
+    let outcome = chain.evaluate(&request(&fixture("minor-at-23h.json"))).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
 }
 
@@ -82,7 +82,7 @@ fn host_actions(decision: &recguard_host::Decision) -> Vec<(String, String, Stri
                 recguard_host::Action::MoveBy(n) => format!("move {n}"),
                 recguard_host::Action::Reprice(p) => format!("reprice {p}"),
             };
-            (a.candidate_id.clone(), action, decision.findings[a.finding as usize].code.clone())
+            (a.candidate.to_string(), action, decision.findings[a.finding as usize].code.clone())
         })
         .collect()
 }
@@ -98,7 +98,7 @@ fn native_actions(decision: recguard_sdk::Decision) -> Vec<(String, String, Stri
                 recguard_sdk::wit::Action::MoveBy(n) => format!("move {n}"),
                 recguard_sdk::wit::Action::Reprice(p) => format!("reprice {p}"),
             };
-            (a.candidate_id.clone(), action, wit.findings[a.finding as usize].code.clone())
+            (a.candidate.to_string(), action, wit.findings[a.finding as usize].code.clone())
         })
         .collect()
 }
@@ -113,14 +113,16 @@ fn the_compiled_components_decide_exactly_as_the_native_logic() {
         let native_request = request.to_sdk();
 
         let minors = crate::helpers::load(components::MINORS);
-        let wasm = minors.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
+        let settings = minors.validate_settings("{}", &limits).unwrap();
+        let wasm = minors.evaluate(&request, &settings, &limits).unwrap().result.unwrap();
         let native = minors::Minors::evaluate(&native_request, &minors::Settings::default());
         let native = native_actions(native);
         assert!(!native.is_empty());
         assert_eq!(host_actions(&wasm), native, "minors on {surface}");
 
         let hot = crate::helpers::load(components::HOT_LIST_INTEGRITY);
-        let wasm = hot.evaluate(&request, "{}", &limits).unwrap().result.unwrap();
+        let settings = hot.validate_settings("{}", &limits).unwrap();
+        let wasm = hot.evaluate(&request, &settings, &limits).unwrap().result.unwrap();
         let native = hot_list_integrity::HotListIntegrity::evaluate(&native_request, &Default::default());
         assert_eq!(host_actions(&wasm), native_actions(native), "hot-list-integrity on {surface}");
     }

@@ -12,11 +12,11 @@ fn request_times_outside_2000_to_2199_are_refused() {
     // Before: a time near the top of u64 wrapped around inside policies (a retry time in 1970).
     let chain = chain(vec![(components::MINORS, PolicyOptions::regulator())]);
     for now_ms in [0, 946_684_799_999, 7_258_118_400_000, u64::MAX - 5] {
-        let error = chain.evaluate(simple_request(now_ms, "from12to16", "feed", 1)).unwrap_err();
+        let error = chain.evaluate(&simple_request(now_ms, "from12to16", "feed", 1)).unwrap_err();
         assert!(matches!(error, EvaluateError::Request(RequestError::Time(t)) if t == now_ms), "{error}");
         assert!(error.to_string().contains("outside 2000-01-01 to 2199-12-31"), "{error}");
     }
-    assert!(chain.evaluate(simple_request(946_684_800_000, "from12to16", "feed", 1)).is_ok());
+    assert!(chain.evaluate(&simple_request(946_684_800_000, "from12to16", "feed", 1)).is_ok());
 }
 
 #[test]
@@ -78,10 +78,10 @@ fn duplicate_candidate_ids_and_impossible_offsets_are_refused() {
     let chain = chain(vec![(components::NOOP, PolicyOptions::regulator())]);
     let mut request = simple_request(NOON, "adult", "feed", 2);
     request.candidates[1].id = "c0".into();
-    assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::DuplicateCandidate(id))) if id == "c0"));
+    assert!(matches!(chain.evaluate(&request), Err(EvaluateError::Request(RequestError::DuplicateCandidate(id))) if id == "c0"));
     let mut request = simple_request(NOON, "adult", "feed", 1);
     request.utc_offset_minutes = 5000;
-    assert!(matches!(chain.evaluate(request), Err(EvaluateError::Request(RequestError::UtcOffset(5000)))));
+    assert!(matches!(chain.evaluate(&request), Err(EvaluateError::Request(RequestError::UtcOffset(5000)))));
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn an_empty_candidate_list_is_fine() {
         (components::MINORS, PolicyOptions::regulator()),
         (components::HOT_LIST_INTEGRITY, PolicyOptions::regulator()),
     ]);
-    let outcome = chain.evaluate(simple_request(1_795_579_200_000, "from8to12", "hot-list", 0)).unwrap();
+    let outcome = chain.evaluate(&simple_request(1_795_579_200_000, "from8to12", "hot-list", 0)).unwrap();
     assert!(outcome.candidates.is_empty());
     assert!(!outcome.is_blocked());
 }

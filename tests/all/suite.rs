@@ -23,7 +23,7 @@ fn the_suite_loads_every_reference_policy_in_order() {
 
 #[test]
 fn an_elderly_users_feed_passes_through_every_policy() {
-    let outcome = suite().evaluate(request(&fixture("elderly-feed.json"))).unwrap();
+    let outcome = suite().evaluate(&request(&fixture("elderly-feed.json"))).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert_eq!(outcome.served_ids(), ["v-opera", "v-opera-orig", "v-anchor"]);
     assert_eq!(outcome.candidates[2].labels, ["AI-generated"]);
@@ -38,7 +38,7 @@ fn an_elderly_users_feed_passes_through_every_policy() {
 
 #[test]
 fn an_opted_out_shopper_gets_popularity_order_and_fair_prices() {
-    let outcome = suite().evaluate(request(&fixture("opted-out-shopping.json"))).unwrap();
+    let outcome = suite().evaluate(&request(&fixture("opted-out-shopping.json"))).unwrap();
     assert_eq!(outcome.served_ids(), ["p-hotel-b", "p-hotel-c", "p-hotel-a"]);
     assert_eq!(outcome.candidates[2].price_fen, Some(59_900));
     assert_eq!(outcome.tags_set_aside, ["luxury"]);
@@ -48,7 +48,7 @@ fn an_opted_out_shopper_gets_popularity_order_and_fair_prices() {
 
 #[test]
 fn a_personalised_feed_says_so() {
-    let outcome = suite().evaluate(request(&fixture("elderly-feed.json"))).unwrap();
+    let outcome = suite().evaluate(&request(&fixture("elderly-feed.json"))).unwrap();
     assert!(outcome.personalised);
 }
 
@@ -83,7 +83,7 @@ fn an_opted_out_users_hot_list_is_the_non_personal_ranking_with_recorded_interve
         "user": { "id": "u", "age-band": "adult", "personalisation-off": true },
         "candidates": candidates,
     });
-    let outcome = suite().evaluate(recguard_tests::request(&request.to_string())).unwrap();
+    let outcome = suite().evaluate(&recguard_tests::request(&request.to_string())).unwrap();
     // The recorded pin keeps the top slot; the rest follow heat, the user's
     // personal scores play no part; the spike is held back at the bottom.
     assert_eq!(outcome.served_ids(), ["notice", "hot", "warm", "liked-by-you", "silent-pin", "spike"]);
@@ -94,14 +94,14 @@ fn an_opted_out_users_hot_list_is_the_non_personal_ranking_with_recorded_interve
 
 #[test]
 fn a_courier_is_not_offered_an_unsafe_order() {
-    let outcome = suite().evaluate(request(&fixture("courier-dispatch.json"))).unwrap();
+    let outcome = suite().evaluate(&request(&fixture("courier-dispatch.json"))).unwrap();
     assert_eq!(outcome.served_ids(), ["o-1001", "o-1003"]);
     assert_eq!(codes(&outcome, "worker-dispatch"), ["worker.compressed-time"]);
 }
 
 #[test]
 fn a_curfew_block_ends_the_suite_early() {
-    let outcome = suite().evaluate(request(&fixture("minor-at-23h.json"))).unwrap();
+    let outcome = suite().evaluate(&request(&fixture("minor-at-23h.json"))).unwrap();
     assert!(outcome.is_blocked());
     assert!(outcome.trace[1..].iter().all(|t| matches!(t.status, Status::Skipped { .. })));
 }

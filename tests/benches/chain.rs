@@ -7,7 +7,9 @@
 //! - `minors+hot-list/N`: both foundation policies on N candidates, through
 //!   the host (`wasm`), natively (`native`), and their main rules written in
 //!   Rego and run by regorus (`rego`, a peer engine; the bench first checks
-//!   that it drops exactly what the chain drops).
+//!   that it drops exactly what the chain drops);
+//! - `suite/N`: the twelve reference policies (`examples/all-reference-policies.toml`);
+//! - `request-json/parse/N`: a provider's request JSON parsed into the host's request.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -36,27 +38,30 @@ fn bench(c: &mut Criterion) {
     let noop = chain_of(&runtime, &[components::NOOP]);
     let empty = mixed_request(0, "feed");
     let native_empty = empty.to_sdk();
-    group.bench_function("wasm", |b| b.iter(|| noop.evaluate(empty.clone()).expect("outcome")));
+    let noop_settings = sdk_runtime::validate::<noop::Noop>("{}").expect("settings");
+    group.bench_function("wasm", |b| b.iter(|| noop.evaluate(&empty).expect("outcome")));
     group.bench_function("native", |b| {
-        b.iter(|| sdk_runtime::evaluate::<noop::Noop>(&native_empty, "{}").expect("decision"))
+        b.iter(|| sdk_runtime::evaluate::<noop::Noop>(&native_empty, &noop_settings).expect("decision"))
     });
     group.finish();
 
     let both = chain_of(&runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY]);
+    let minors_settings = sdk_runtime::validate::<minors::Minors>("{}").expect("settings");
+    let hot_settings = sdk_runtime::validate::<hot_list_integrity::HotListIntegrity>("{}").expect("settings");
     let mut group = c.benchmark_group("minors+hot-list");
     for count in [100usize, 1000] {
         let request = mixed_request(count, "hot-list");
         let native = request.to_sdk();
         group.throughput(Throughput::Elements(count as u64));
         group.bench_with_input(BenchmarkId::new("wasm", count), &request, |b, request| {
-            b.iter(|| both.evaluate(request.clone()).expect("outcome"))
+            b.iter(|| both.evaluate(request).expect("outcome"))
         });
         // The native baseline runs the same code the component runs: settings
-        // parsed from the same JSON, the same evaluate, the same decision type.
+        // decoded from the same encoding, the same evaluate, the same decision type.
         group.bench_with_input(BenchmarkId::new("native", count), &native, |b, native| {
             b.iter(|| {
-                let a = sdk_runtime::evaluate::<minors::Minors>(native, "{}").expect("decision");
-                let b = sdk_runtime::evaluate::<hot_list_integrity::HotListIntegrity>(native, "{}").expect("decision");
+                let a = sdk_runtime::evaluate::<minors::Minors>(native, &minors_settings).expect("decision");
+                let b = sdk_runtime::evaluate::<hot_list_integrity::HotListIntegrity>(native, &hot_settings).expect("decision");
                 (a, b)
             })
         });
@@ -70,9 +75,29 @@ fn bench(c: &mut Criterion) {
                 rego.eval_rule("data.recguard.drops".to_string()).expect("drops")
             })
         });
-        // What the host adds besides the policies: cloning the request it consumes.
-        group.bench_with_input(BenchmarkId::new("request-clone", count), &request, |b, request| {
-            b.iter(|| request.clone())
+    }
+    group.finish();
+
+    // The whole reference suite, as a provider configures it.
+    let config = recguard_tests::workspace_root().join("examples/all-reference-policies.toml");
+    let suite = Chain::from_config_file(&config).expect("the suite's config");
+    let mut group = c.benchmark_group("suite");
+    for count in [10usize, 100, 1000] {
+        let request = mixed_request(count, "hot-list");
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_with_input(BenchmarkId::new("wasm", count), &request, |b, request| {
+            b.iter(|| suite.evaluate(request).expect("outcome"))
+        });
+    }
+    group.finish();
+
+    // What a provider's request costs before any policy: parsing its JSON.
+    let mut group = c.benchmark_group("request-json");
+    for count in [100usize, 1000] {
+        let json = serde_json::to_string(&mixed_request(count, "hot-list")).expect("json");
+        group.throughput(Throughput::Bytes(json.len() as u64));
+        group.bench_with_input(BenchmarkId::new("parse", count), &json, |b, json| {
+            b.iter(|| recguard_host::Request::from_json(json).expect("request"))
         });
     }
     group.finish();
@@ -88,7 +113,7 @@ fn rego_engine() -> regorus::Engine {
 
 /// Refuses to compare engines that disagree: both must drop the same candidates.
 fn check_same_drops(chain: &Chain, request: &recguard_host::Request, rego: &mut regorus::Engine, input: &regorus::Value) {
-    let outcome = chain.evaluate(request.clone()).expect("outcome");
+    let outcome = chain.evaluate(request).expect("outcome");
     let served: std::collections::BTreeSet<&str> = outcome.served_ids().into_iter().collect();
     let recguard: std::collections::BTreeSet<String> =
         request.candidates.iter().map(|c| c.id.clone()).filter(|id| !served.contains(id.as_str())).collect();

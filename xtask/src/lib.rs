@@ -9,6 +9,8 @@
 //! and a build that finds no toolchain says to run it. Used by `cargo xtask
 //! build-policies` and by the integration tests' build script.
 
+pub mod contract;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -86,7 +86,7 @@ impl BenchCommand {
         let chain = super::chain_from_config(&self.config)?;
         let request = read_request(&self.request).with_context(|| format!("request {}", self.request.display()))?;
         for _ in 0..self.warmup {
-            chain.evaluate(request.clone())?;
+            chain.evaluate(&request.clone())?;
         }
         let names: Vec<String> = chain.policies().map(|(name, _)| name.to_string()).collect();
         let mut totals = Vec::with_capacity(self.iterations);
@@ -95,7 +95,7 @@ impl BenchCommand {
         for _ in 0..self.iterations {
             let request = request.clone();
             let started = Instant::now();
-            let outcome = chain.evaluate(request)?;
+            let outcome = chain.evaluate(&request)?;
             totals.push(started.elapsed().as_secs_f64() * 1e6);
             for (i, trace) in outcome.trace.iter().enumerate() {
                 in_policy[i].push(trace.elapsed_us as f64);

@@ -43,7 +43,7 @@ impl EvalCommand {
         let mut outcomes = Vec::with_capacity(self.request.len());
         for path in &self.request {
             let request = read_request(path).with_context(|| format!("request {}", path.display()))?;
-            let outcome = chain.evaluate(request).with_context(|| format!("request {}", path.display()))?;
+            let outcome = chain.evaluate(&request).with_context(|| format!("request {}", path.display()))?;
             outcomes.push(outcome);
         }
         match self.format {

@@ -37,6 +37,10 @@ impl InspectCommand {
         let articles: Vec<String> = descriptor.articles.iter().map(|a| a.to_string()).collect();
         output::line(format!("articles: {}", articles.join(", ")))?;
         output::line(format!("reads:    {}", descriptor.reads.join(", ")))?;
+        output::line(format!(
+            "receives: {} (every other request field reaches it empty)",
+            component.reads().paths().join(", ")
+        ))?;
         let defaults: serde_json::Value = serde_json::from_str(&descriptor.default_settings)
             .unwrap_or(serde_json::Value::String(descriptor.default_settings.clone()));
         output::line(format!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?))?;

@@ -86,7 +86,7 @@ fn run_vector(runtime: &Runtime, component: &PolicyComponent, vector: &Vector) -
     }
     let chain = Chain::builder(runtime).policy(component.clone(), options)?.build()?;
     let request = Request::from_json(&vector.request.to_string()).context("the vector's request")?;
-    let outcome = serde_json::to_value(chain.evaluate(request)?)?;
+    let outcome = serde_json::to_value(chain.evaluate(&request)?)?;
     matches(&vector.expect, &outcome, "$")
 }
 

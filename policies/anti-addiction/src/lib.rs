@@ -6,7 +6,6 @@
 //! does not narrow into a loop.
 
 use recguard_sdk::prelude::*;
-use recguard_sdk::time::parse_clock;
 
 /// Settings of the anti-addiction policy.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -17,9 +16,9 @@ pub struct Settings {
     pub rest_notice_minutes: u32,
     /// Start of the late-night window, local time. No statutory number: the hours after midnight,
     /// later than the minors' 22:00 curfew.
-    pub late_night_start: String,
+    pub late_night_start: TimeOfDay,
     /// End of the late-night window, local time.
-    pub late_night_end: String,
+    pub late_night_end: TimeOfDay,
     /// Minutes of continuous use in the late-night window before the notice. No statutory number.
     pub late_night_min_minutes: u32,
     /// Session items after which topic concentration is checked. No statutory number: enough
@@ -30,19 +29,19 @@ pub struct Settings {
     /// Qinglang campaign asks providers not to push homogeneous content.
     pub max_topic_share: f32,
     /// Surfaces left alone (dispatch is work, not consumption).
-    pub exempt_surfaces: Vec<String>,
+    pub exempt_surfaces: Vec<Surface>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             rest_notice_minutes: 90,
-            late_night_start: "00:00".into(),
-            late_night_end: "05:00".into(),
+            late_night_start: TimeOfDay::hm(0, 0),
+            late_night_end: TimeOfDay::hm(5, 0),
             late_night_min_minutes: 15,
             concentration_min_items: 30,
             max_topic_share: 0.5,
-            exempt_surfaces: vec!["dispatch".into()],
+            exempt_surfaces: vec![Surface::Dispatch],
         }
     }
 }
@@ -67,8 +66,6 @@ impl Policy for AntiAddiction {
     ];
 
     fn validate(settings: &Settings) -> Result<(), String> {
-        parse_clock(&settings.late_night_start).map_err(|e| format!("late-night-start: {e}"))?;
-        parse_clock(&settings.late_night_end).map_err(|e| format!("late-night-end: {e}"))?;
         if !(settings.max_topic_share > 0.0 && settings.max_topic_share <= 1.0) {
             return Err("max-topic-share is a share: above 0, at most 1".into());
         }
@@ -77,10 +74,10 @@ impl Policy for AntiAddiction {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if settings.exempt_surfaces.iter().any(|s| s == recguard_sdk::surface_name(request.surface)) {
+        if settings.exempt_surfaces.contains(&request.surface()) {
             return decision;
         }
-        let usage = &request.user.usage;
+        let usage = request.user().usage;
         if usage.continuous_minutes >= settings.rest_notice_minutes {
             let finding = Finding::new(
                 "anti-addiction.rest",
@@ -89,16 +86,14 @@ impl Policy for AntiAddiction {
             );
             decision.notice(&finding, None);
         }
-        let window = (parse_clock(&settings.late_night_start), parse_clock(&settings.late_night_end));
-        if let (Ok(start), Ok(end)) = window {
-            if LocalTime::of(request).within(start, end) && usage.continuous_minutes >= settings.late_night_min_minutes {
-                let finding = Finding::new(
-                    "anti-addiction.late-night",
-                    Article::D8F8,
-                    "It is late. Rest well: the feed will still be here tomorrow.",
-                );
-                decision.notice(&finding, None);
-            }
+        let (start, end) = (settings.late_night_start.minutes(), settings.late_night_end.minutes());
+        if LocalTime::of(request).within(start, end) && usage.continuous_minutes >= settings.late_night_min_minutes {
+            let finding = Finding::new(
+                "anti-addiction.late-night",
+                Article::D8F8,
+                "It is late. Rest well: the feed will still be here tomorrow.",
+            );
+            decision.notice(&finding, None);
         }
         if usage.items_this_session >= settings.concentration_min_items {
             diversify(request, settings, &mut decision);
@@ -109,30 +104,25 @@ impl Policy for AntiAddiction {
 
 /// Moves candidates of a dominant session topic beyond the allowed share to the end of the list.
 fn diversify(request: &Request, settings: &Settings, decision: &mut Decision) {
-    let topics = &request.user.usage.session_topics;
-    let total: u32 = topics.iter().map(|t| t.items).sum();
-    let Some(dominant) = topics.iter().max_by_key(|t| t.items) else { return };
-    if total == 0 || (dominant.items as f32 / total as f32) <= settings.max_topic_share {
+    let usage = request.user().usage;
+    let total: u32 = usage.session_topics().map(|(_, items)| items).sum();
+    let Some((topic, items)) = usage.session_topics().max_by_key(|&(_, items)| items) else { return };
+    if total == 0 || (items as f32 / total as f32) <= settings.max_topic_share {
         return;
     }
-    let allowed = (settings.max_topic_share * request.candidates.len() as f32).floor() as usize;
+    let allowed = (settings.max_topic_share * request.candidates().len() as f32).floor() as usize;
     let finding = Finding::new(
         "anti-addiction.topic-concentration",
         Article::D8F8,
         format!(
             "Most of this session was '{}'; more of it is shown further down, to keep the feed varied.",
-            dominant.topic
+            topic
         ),
     );
-    let excess: Vec<&Candidate> = request
-        .candidates
-        .iter()
-        .filter(|c| c.topics.contains(&dominant.topic))
-        .skip(allowed)
-        .collect();
+    let excess = request.candidates().iter().filter(|c| c.topics().contains(topic)).skip(allowed);
     // Each goes to the end in turn, so they keep their relative order there.
     for item in excess {
-        decision.move_by(&item.id, -(request.candidates.len() as i32), &finding);
+        decision.move_by(&item, -(request.candidates().len() as i32), &finding);
     }
 }
 
@@ -141,8 +131,9 @@ export_policy!(AntiAddiction);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::{AgeBand, TopicCount};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+    use recguard_sdk::{AgeBand};
 
     fn session(local: &str, continuous: u32) -> Request {
         let mut req = request(Surface::Feed, AgeBand::Adult, local, 480);
@@ -153,16 +144,16 @@ mod tests {
     #[test]
     fn rest_notice_at_the_threshold() {
         let settings = Settings::default();
-        assert!(AntiAddiction::evaluate(&session("2026-11-25T12:00", 89), &settings).is_empty());
-        assert_eq!(AntiAddiction::evaluate(&session("2026-11-25T12:00", 90), &settings).codes(), ["anti-addiction.rest"]);
+        assert!(recguard_sdk::testing::evaluate::<AntiAddiction>(&session("2026-11-25T12:00", 89), &settings).is_empty());
+        assert_eq!(recguard_sdk::testing::evaluate::<AntiAddiction>(&session("2026-11-25T12:00", 90), &settings).codes(), ["anti-addiction.rest"]);
     }
 
     #[test]
     fn late_night_notice_in_local_time() {
         let settings = Settings::default();
-        assert_eq!(AntiAddiction::evaluate(&session("2026-11-26T01:30", 20), &settings).codes(), ["anti-addiction.late-night"]);
-        assert!(AntiAddiction::evaluate(&session("2026-11-26T05:00", 20), &settings).is_empty());
-        assert!(AntiAddiction::evaluate(&session("2026-11-26T01:30", 5), &settings).is_empty());
+        assert_eq!(recguard_sdk::testing::evaluate::<AntiAddiction>(&session("2026-11-26T01:30", 20), &settings).codes(), ["anti-addiction.late-night"]);
+        assert!(recguard_sdk::testing::evaluate::<AntiAddiction>(&session("2026-11-26T05:00", 20), &settings).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<AntiAddiction>(&session("2026-11-26T01:30", 5), &settings).is_empty());
     }
 
     #[test]
@@ -178,9 +169,9 @@ mod tests {
             c.topics = vec![if i < 5 { "gaming" } else { "news" }.into()];
             req.candidates.push(c);
         }
-        let decision = AntiAddiction::evaluate(&req, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<AntiAddiction>(&req, &Settings::default());
         // Three of six may stay in place; c3 and c4 move to the end.
-        let moved: Vec<&str> = decision.actions().iter().map(|a| a.candidate_id.as_str()).collect();
+        let moved: Vec<String> = decision.actions().into_iter().map(|a| a.candidate_id).collect();
         assert_eq!(moved, ["c3", "c4"]);
     }
 
@@ -188,7 +179,7 @@ mod tests {
     fn dispatch_is_exempt_and_bad_settings_are_refused() {
         let mut req = session("2026-11-26T01:30", 500);
         req.surface = Surface::Dispatch;
-        assert!(AntiAddiction::evaluate(&req, &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<AntiAddiction>(&req, &Settings::default()).is_empty());
         let bad = Settings { max_topic_share: 0.0, ..Settings::default() };
         assert!(AntiAddiction::validate(&bad).is_err());
     }

@@ -43,6 +43,7 @@ impl Policy for DedupScatter {
     const ARTICLES: &'static [Article] = &[Article::D12F12];
     const READS: &'static [&'static str] = &[
         "user.not-interested",
+        "candidates.id",
         "candidates.author",
         "candidates.topics",
         "candidates.content-hash",
@@ -61,16 +62,16 @@ impl Policy for DedupScatter {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        let mut kept: Vec<&Candidate> = Vec::with_capacity(request.candidates.len());
-        for item in &request.candidates {
-            if let Some(finding) = unwanted(item, &kept, request, settings) {
-                decision.drop(&item.id, &finding);
+        let mut kept: Vec<Candidate<'_>> = Vec::with_capacity(request.candidates().len());
+        for item in request.candidates() {
+            if let Some(finding) = unwanted(&item, &kept, request, settings) {
+                decision.drop(&item, &finding);
             } else {
                 kept.push(item);
             }
         }
         let order = scatter(&kept, settings);
-        if order.iter().zip(&kept).any(|(a, b)| a.id != b.id) {
+        if order.iter().zip(&kept).any(|(a, b)| a.index() != b.index()) {
             let finding = Finding::new(
                 "dedup-scatter.scattered",
                 Article::D12F12,
@@ -79,18 +80,18 @@ impl Policy for DedupScatter {
                     settings.max_consecutive_author, settings.max_consecutive_topic
                 ),
             );
-            decision.rerank(order.iter().map(|c| c.id.clone()).collect(), &finding);
+            decision.rerank(order, &finding);
         }
         decision
     }
 }
 
-fn unwanted(item: &Candidate, kept: &[&Candidate], request: &Request, settings: &Settings) -> Option<Finding> {
+fn unwanted(item: &Candidate<'_>, kept: &[Candidate<'_>], request: &Request, settings: &Settings) -> Option<Finding> {
     if settings.honour_not_interested {
-        let marked = request.user.not_interested.iter().find(|n| match n.target {
-            FeedbackTarget::Item => n.value == item.id,
-            FeedbackTarget::Author => n.value == item.author,
-            FeedbackTarget::Topic => item.topics.contains(&n.value),
+        let marked = request.user().not_interested().find(|n| match n.target {
+            FeedbackTarget::Item => n.value == item.id(),
+            FeedbackTarget::Author => n.value == item.author(),
+            FeedbackTarget::Topic => item.topics().contains(n.value),
         });
         if let Some(marked) = marked {
             return Some(
@@ -103,20 +104,20 @@ fn unwanted(item: &Candidate, kept: &[&Candidate], request: &Request, settings: 
             );
         }
     }
-    if let Some(hash) = &item.content_hash {
-        if let Some(first) = kept.iter().find(|k| k.content_hash.as_ref() == Some(hash)) {
-            return Some(Finding::new("dedup-scatter.duplicate", Article::D12F12, format!("A duplicate of '{}', shown once.", first.id)));
+    if let Some(hash) = item.content_hash() {
+        if let Some(first) = kept.iter().find(|k| k.content_hash() == Some(hash)) {
+            return Some(Finding::new("dedup-scatter.duplicate", Article::D12F12, format!("A duplicate of '{}', shown once.", first.id())));
         }
     }
-    if let Some(key) = item.similarity_key {
+    if let Some(key) = item.similarity_key() {
         let near = kept
             .iter()
-            .find(|k| k.similarity_key.is_some_and(|other| (other ^ key).count_ones() <= settings.near_duplicate_bits));
+            .find(|k| k.similarity_key().is_some_and(|other| (other ^ key).count_ones() <= settings.near_duplicate_bits));
         if let Some(first) = near {
             return Some(Finding::new(
                 "dedup-scatter.near-duplicate",
                 Article::D12F12,
-                format!("Nearly the same as '{}', shown once.", first.id),
+                format!("Nearly the same as '{}', shown once.", first.id()),
             ));
         }
     }
@@ -126,12 +127,12 @@ fn unwanted(item: &Candidate, kept: &[&Candidate], request: &Request, settings: 
 /// A new order in which no run of one author or main topic is too long.
 /// Greedy: at each place take the earliest remaining item that does not break
 /// a run limit; if none can, take the earliest (the limits cannot all hold).
-pub fn scatter<'a>(items: &[&'a Candidate], settings: &Settings) -> Vec<&'a Candidate> {
-    let mut remaining: Vec<&Candidate> = items.to_vec();
-    let mut order: Vec<&Candidate> = Vec::with_capacity(items.len());
+pub fn scatter<'a>(items: &[Candidate<'a>], settings: &Settings) -> Vec<Candidate<'a>> {
+    let mut remaining: Vec<Candidate<'a>> = items.to_vec();
+    let mut order: Vec<Candidate<'a>> = Vec::with_capacity(items.len());
     while !remaining.is_empty() {
-        let fits = |c: &&Candidate| {
-            run_ok(&order, settings.max_consecutive_author, |o| o.author == c.author)
+        let fits = |c: &Candidate<'a>| {
+            run_ok(&order, settings.max_consecutive_author, |o| o.author() == c.author())
                 && run_ok(&order, settings.max_consecutive_topic, |o| main_topic(o).is_some() && main_topic(o) == main_topic(c))
         };
         let pick = remaining.iter().position(fits).unwrap_or(0);
@@ -141,12 +142,12 @@ pub fn scatter<'a>(items: &[&'a Candidate], settings: &Settings) -> Vec<&'a Cand
 }
 
 /// True if the last `limit` items do not all satisfy `same`.
-fn run_ok(order: &[&Candidate], limit: usize, same: impl Fn(&Candidate) -> bool) -> bool {
+fn run_ok(order: &[Candidate<'_>], limit: usize, same: impl Fn(&Candidate<'_>) -> bool) -> bool {
     order.len() < limit || !order[order.len() - limit..].iter().all(|o| same(o))
 }
 
-fn main_topic(item: &Candidate) -> Option<&String> {
-    item.topics.first()
+fn main_topic<'a>(item: &Candidate<'a>) -> Option<&'a str> {
+    item.topics().next()
 }
 
 export_policy!(DedupScatter);
@@ -154,8 +155,9 @@ export_policy!(DedupScatter);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::{AgeBand, NotInterested, Surface};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+    use recguard_sdk::{AgeBand, Surface};
 
     fn item(id: &str, author: &str, topic: &str) -> Candidate {
         let mut c = candidate(id);
@@ -181,14 +183,14 @@ mod tests {
         c.similarity_key = Some(0b1111_0111);
         let mut d = item("d", "w", "t4");
         d.similarity_key = Some(0b0000_1111);
-        let decision = DedupScatter::evaluate(&feed(vec![a, b, c, d]), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<DedupScatter>(&feed(vec![a, b, c, d]), &Settings::default());
         assert_eq!(decision.dropped(), ["b", "c"]);
     }
 
     #[test]
     fn runs_of_one_author_are_broken_up() {
         let items = vec![item("a1", "a", "t1"), item("a2", "a", "t2"), item("a3", "a", "t3"), item("b1", "b", "t4")];
-        let decision = DedupScatter::evaluate(&feed(items), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<DedupScatter>(&feed(items), &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["a1", "a2", "b1", "a3"]);
     }
 
@@ -197,9 +199,9 @@ mod tests {
         let items: Vec<Candidate> = (0..5).map(|i| item(&format!("s{i}"), &format!("p{i}"), "sports")).collect();
         let mut with_other = items.clone();
         with_other.push(item("n", "q", "news"));
-        let decision = DedupScatter::evaluate(&feed(with_other), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<DedupScatter>(&feed(with_other), &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["s0", "s1", "s2", "n", "s3", "s4"]);
-        assert!(DedupScatter::evaluate(&feed(items), &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<DedupScatter>(&feed(items), &Settings::default()).is_empty());
     }
 
     #[test]
@@ -209,6 +211,6 @@ mod tests {
             NotInterested { target: FeedbackTarget::Author, value: "spammer".into() },
             NotInterested { target: FeedbackTarget::Topic, value: "gossip".into() },
         ];
-        assert_eq!(DedupScatter::evaluate(&req, &Settings::default()).dropped(), ["b", "c"]);
+        assert_eq!(recguard_sdk::testing::evaluate::<DedupScatter>(&req, &Settings::default()).dropped(), ["b", "c"]);
     }
 }

@@ -19,7 +19,7 @@ pub struct Settings {
     /// Link to the public filing information. Source: D22 / F26. Required.
     pub filing_link: String,
     /// Surfaces without a user-facing page (none by default).
-    pub exempt_surfaces: Vec<String>,
+    pub exempt_surfaces: Vec<Surface>,
 }
 
 impl Default for Settings {
@@ -59,7 +59,7 @@ impl Policy for Disclosure {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if settings.exempt_surfaces.iter().any(|s| s == recguard_sdk::surface_name(request.surface)) {
+        if settings.exempt_surfaces.contains(&request.surface()) {
             return decision;
         }
         let text = format!("{} Algorithm filing No. {}", settings.notice, settings.filing_number);
@@ -75,7 +75,8 @@ export_policy!(Disclosure);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::request;
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
     use recguard_sdk::{AgeBand, Surface};
 
     fn settings() -> Settings {
@@ -85,7 +86,7 @@ mod tests {
     #[test]
     fn every_response_gets_the_notice_with_number_and_link() {
         let req = request(Surface::Search, AgeBand::Adult, "2026-11-25T12:00", 480);
-        let decision = Disclosure::evaluate(&req, &settings());
+        let decision = recguard_sdk::testing::evaluate::<Disclosure>(&req, &settings());
         let notice = &decision.notices()[0];
         assert!(notice.text.ends_with("Algorithm filing No. 网信算备110000000000001号"));
         assert_eq!(notice.link.as_deref(), Some("https://beian.example/1"));

@@ -50,7 +50,7 @@ impl Policy for ElderlyAntiFraud {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        let protected = match request.user.age_band {
+        let protected = match request.user().age_band {
             AgeBand::Elderly => true,
             AgeBand::Unknown => settings.include_unknown_age,
             _ => false,
@@ -58,15 +58,15 @@ impl Policy for ElderlyAntiFraud {
         if !protected {
             return decision;
         }
-        for item in &request.candidates {
-            let risk = item.risk_tags.iter().find_map(|t| settings.fraud_risk_tags.get_key_value(t));
+        for item in request.candidates() {
+            let risk = item.risk_tags().find_map(|t| settings.fraud_risk_tags.get_key_value(t));
             if let Some((tag, why)) = risk {
                 let finding = Finding::new(
                     &format!("elderly.{tag}"),
                     Article::F19,
                     format!("Hidden to protect you: {why}."),
                 );
-                decision.drop(&item.id, &finding);
+                decision.drop(&item, &finding);
             }
         }
         decision
@@ -78,7 +78,8 @@ export_policy!(ElderlyAntiFraud);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
     use recguard_sdk::Surface;
 
     fn req(band: AgeBand) -> Request {
@@ -91,7 +92,7 @@ mod tests {
 
     #[test]
     fn elderly_users_do_not_see_fraud_risks_and_are_told_why() {
-        let decision = ElderlyAntiFraud::evaluate(&req(AgeBand::Elderly), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<ElderlyAntiFraud>(&req(AgeBand::Elderly), &Settings::default());
         assert_eq!(decision.dropped(), ["scam"]);
         assert_eq!(decision.codes(), ["elderly.investment-scam"]);
         assert!(decision.findings()[0].message.contains("investment returns"));
@@ -100,7 +101,7 @@ mod tests {
     #[test]
     fn other_users_are_untouched() {
         for band in [AgeBand::Adult, AgeBand::Unknown, AgeBand::From12to16] {
-            assert!(ElderlyAntiFraud::evaluate(&req(band), &Settings::default()).is_empty());
+            assert!(recguard_sdk::testing::evaluate::<ElderlyAntiFraud>(&req(band), &Settings::default()).is_empty());
         }
     }
 }

@@ -107,8 +107,8 @@ impl Policy for FeatureLibrary {
             .filter(|e| e.on == MatchOn::Keyword)
             .map(|e| (e, e.pattern.to_lowercase()))
             .collect();
-        for item in &request.candidates {
-            if let Some(entry) = matching_entry(item, settings, &keywords) {
+        for item in request.candidates() {
+            if let Some(entry) = matching_entry(&item, settings, &keywords) {
                 let (code, what) = match entry.severity {
                     Severity::Illegal => ("feature-library.illegal", "illegal information"),
                     Severity::Harmful => ("feature-library.harmful", "harmful information"),
@@ -118,27 +118,26 @@ impl Policy for FeatureLibrary {
                     Article::D9F9,
                     format!("Removed: the item matches the library entry '{}' ({what}).", entry.id),
                 );
-                decision.drop(&item.id, &finding);
+                decision.drop(&item, &finding);
             }
         }
         decision
     }
 }
 
-fn matching_entry<'a>(item: &Candidate, settings: &'a Settings, keywords: &[(&'a Entry, String)]) -> Option<&'a Entry> {
+fn matching_entry<'a>(item: &Candidate<'_>, settings: &'a Settings, keywords: &[(&'a Entry, String)]) -> Option<&'a Entry> {
     let exact = settings.library.iter().find(|entry| match entry.on {
-        MatchOn::Topic => item.topics.contains(&entry.pattern),
-        MatchOn::RiskTag => item.risk_tags.contains(&entry.pattern),
+        MatchOn::Topic => item.topics().contains(&entry.pattern),
+        MatchOn::RiskTag => item.risk_tags().contains(&entry.pattern),
         MatchOn::Keyword => false,
     });
     if exact.is_some() {
         return exact;
     }
     let texts: Vec<String> = item
-        .attributes
-        .iter()
-        .filter(|a| settings.text_attributes.contains(&a.key))
-        .map(|a| a.value.to_lowercase())
+        .attributes()
+        .filter(|(key, _)| settings.text_attributes.iter().any(|k| k == key))
+        .map(|(_, value)| value.to_lowercase())
         .collect();
     keywords.iter().find(|(_, keyword)| texts.iter().any(|t| t.contains(keyword.as_str()))).map(|(entry, _)| *entry)
 }
@@ -148,8 +147,9 @@ export_policy!(FeatureLibrary);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::{AgeBand, Attribute, Surface};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+    use recguard_sdk::{AgeBand, Surface};
 
     #[test]
     fn topics_tags_and_keywords_match() {
@@ -163,7 +163,7 @@ mod tests {
         let mut elsewhere = candidate("elsewhere");
         elsewhere.attributes.push(Attribute { key: "author-bio".into(), value: "online casino".into() });
         req.candidates = vec![topic, tag, keyword, elsewhere, candidate("clean")];
-        let decision = FeatureLibrary::evaluate(&req, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<FeatureLibrary>(&req, &Settings::default());
         assert_eq!(decision.dropped(), ["topic", "tag", "keyword"]);
         assert_eq!(decision.codes(), ["feature-library.illegal", "feature-library.harmful", "feature-library.illegal"]);
     }

@@ -36,7 +36,6 @@ impl Policy for HotListIntegrity {
     const ARTICLES: &'static [Article] = &[Article::D13F14, Article::D13F15, Article::D11F11];
     const READS: &'static [&'static str] = &[
         "surface",
-        "candidates.id",
         "candidates.kind",
         "candidates.topics",
         "candidates.non-personal-score",
@@ -51,16 +50,16 @@ impl Policy for HotListIntegrity {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if !settings.surfaces.iter().any(|s| s.is(request.surface)) {
+        if !settings.surfaces.iter().any(|s| s.is(request.surface())) {
             return decision;
         }
         // The list as this decision leaves it, to compute moves against.
-        let mut list: Vec<&Candidate> = Vec::with_capacity(request.candidates.len());
-        for item in &request.candidates {
-            if let Some(finding) = excluded(item, settings) {
-                decision.drop(&item.id, &finding);
-            } else if let Some((finding, Remedy::Drop)) = manipulated(item, settings) {
-                decision.drop(&item.id, &finding);
+        let mut list: Vec<Candidate<'_>> = Vec::with_capacity(request.candidates().len());
+        for item in request.candidates() {
+            if let Some(finding) = excluded(&item, settings) {
+                decision.drop(&item, &finding);
+            } else if let Some((finding, Remedy::Drop)) = manipulated(&item, settings) {
+                decision.drop(&item, &finding);
             } else {
                 list.push(item);
             }
@@ -68,7 +67,7 @@ impl Policy for HotListIntegrity {
 
         // 1. Items held back for manipulation go to the bottom, in their order.
         //    Their heat is not trusted, so the rules below do not compare with them.
-        let held: Vec<(&Candidate, Finding)> = list
+        let held: Vec<(Candidate<'_>, Finding)> = list
             .iter()
             .filter_map(|item| match manipulated(item, settings) {
                 Some((finding, Remedy::Demote)) => Some((*item, finding)),
@@ -76,7 +75,7 @@ impl Policy for HotListIntegrity {
             })
             .collect();
         for (item, finding) in &held {
-            move_to(&mut decision, &mut list, item, usize::MAX, finding);
+            move_to(&mut decision, &mut list, *item, usize::MAX, finding);
         }
         let ranked = list.len() - held.len();
 
@@ -92,17 +91,17 @@ impl Policy for HotListIntegrity {
             // Hottest first, each placed among the items already in place (those
             // without an intervention, and those placed before it), so that no
             // item is placed against one that is itself out of place.
-            let mut unrecorded: Vec<&Candidate> =
+            let mut unrecorded: Vec<Candidate<'_>> =
                 list[..ranked].iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
-            unrecorded.sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score));
-            let mut in_place: HashSet<&str> = list[..ranked]
+            unrecorded.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()));
+            let mut in_place: HashSet<u32> = list[..ranked]
                 .iter()
                 .filter(|item| !has_unrecorded_intervention(item))
-                .map(|item| item.id.as_str())
+                .map(|item| item.index())
                 .collect();
             for item in unrecorded {
-                let from = index_of(&list, item);
-                let last_hotter = last_index(&list[..ranked], |other| in_place.contains(other.id.as_str()) && hotter(other, item));
+                let from = index_of(&list, &item);
+                let last_hotter = last_index(&list[..ranked], |other| in_place.contains(&other.index()) && hotter(other, &item));
                 let target = match last_hotter {
                     // An index in the list without the item itself: just below the hotter one.
                     Some(last) if last > from => last,
@@ -110,7 +109,7 @@ impl Policy for HotListIntegrity {
                     None => 0,
                 };
                 move_to(&mut decision, &mut list, item, target, &finding);
-                in_place.insert(item.id.as_str());
+                in_place.insert(item.index());
             }
         }
 
@@ -121,10 +120,10 @@ impl Policy for HotListIntegrity {
                 Article::D13F15,
                 "The provider's own item was ranked above more popular items and was moved below them.",
             );
-            let first_party: Vec<&Candidate> = list[..ranked].iter().copied().filter(|item| item.first_party).collect();
+            let first_party: Vec<Candidate<'_>> = list[..ranked].iter().copied().filter(|item| item.first_party()).collect();
             for item in first_party {
-                let position = index_of(&list, item);
-                let last_hotter = last_index(&list[..ranked], |other| !other.first_party && hotter(other, item));
+                let position = index_of(&list, &item);
+                let last_hotter = last_index(&list[..ranked], |other| !other.first_party() && hotter(other, &item));
                 if let Some(last) = last_hotter.filter(|&last| last > position) {
                     move_to(&mut decision, &mut list, item, last, &finding);
                 }
@@ -135,24 +134,24 @@ impl Policy for HotListIntegrity {
 }
 
 /// Whether `a` is hotter than `b`.
-fn hotter(a: &Candidate, b: &Candidate) -> bool {
-    a.non_personal_score > b.non_personal_score
+fn hotter(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
+    a.non_personal_score() > b.non_personal_score()
 }
 
-fn last_index(list: &[&Candidate], pick: impl Fn(&Candidate) -> bool) -> Option<usize> {
+fn last_index(list: &[Candidate<'_>], pick: impl Fn(&Candidate<'_>) -> bool) -> Option<usize> {
     list.iter().rposition(|c| pick(c))
 }
 
 /// Items that never hold a ranked slot.
-fn excluded(item: &Candidate, settings: &Settings) -> Option<Finding> {
-    if settings.drop_ads && item.kind == ItemKind::Ad {
+fn excluded(item: &Candidate<'_>, settings: &Settings) -> Option<Finding> {
+    if settings.drop_ads && item.kind() == ItemKind::Ad {
         return Some(Finding::new(
             "hot-list.ad-in-ranking",
             Article::D13F14,
             "Advertisements are shown in marked slots, never as ranked entries.",
         ));
     }
-    if item.topics.iter().any(|t| settings.celebrity_ranking_topics.contains(t)) {
+    if item.topics().any(|t| settings.celebrity_ranking_topics.iter().any(|c| c == t)) {
         return Some(
             Finding::new(
                 "hot-list.celebrity-ranking",
@@ -166,8 +165,8 @@ fn excluded(item: &Candidate, settings: &Settings) -> Option<Finding> {
 }
 
 /// Fake engagement or a velocity spike, with the remedy the settings choose.
-fn manipulated(item: &Candidate, settings: &Settings) -> Option<(Finding, Remedy)> {
-    let engagement = item.engagement.as_ref()?;
+fn manipulated(item: &Candidate<'_>, settings: &Settings) -> Option<(Finding, Remedy)> {
+    let engagement = item.engagement()?;
     if engagement.low_reputation_share > settings.max_low_reputation_share {
         let finding = Finding::new(
             "hot-list.fake-engagement",
@@ -195,28 +194,28 @@ fn manipulated(item: &Candidate, settings: &Settings) -> Option<(Finding, Remedy
 /// Any manual intervention (pin, boost or demote) with no recorded reason:
 /// each hides or pushes information outside the ranking's rules (D13 / F14),
 /// and none is recorded as D11 / F11 asks.
-fn has_unrecorded_intervention(item: &Candidate) -> bool {
-    item.operator_actions.iter().any(|action| {
+fn has_unrecorded_intervention(item: &Candidate<'_>) -> bool {
+    item.operator_actions().any(|action| {
         matches!(action.kind, OperatorActionKind::Pin | OperatorActionKind::Boost | OperatorActionKind::Demote)
-            && action.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+            && action.reason.is_none_or(|r| r.trim().is_empty())
     })
 }
 
-fn index_of(list: &[&Candidate], item: &Candidate) -> usize {
-    list.iter().position(|c| c.id == item.id).expect("item is in the list")
+fn index_of(list: &[Candidate<'_>], item: &Candidate<'_>) -> usize {
+    list.iter().position(|c| c.index() == item.index()).expect("item is in the list")
 }
 
 /// Moves `item` to `target` (an index in the list without the item, clamped),
 /// recording the move as the host applies it: out of its place, then in at `target`.
-fn move_to<'a>(decision: &mut Decision, list: &mut Vec<&'a Candidate>, item: &'a Candidate, target: usize, finding: &Finding) {
-    let from = index_of(list, item);
+fn move_to<'a>(decision: &mut Decision, list: &mut Vec<Candidate<'a>>, item: Candidate<'a>, target: usize, finding: &Finding) {
+    let from = index_of(list, &item);
     let to = target.min(list.len() - 1);
     if to == from {
         return;
     }
     list.remove(from);
     list.insert(to, item);
-    decision.move_by(&item.id, from as i32 - to as i32, finding);
+    decision.move_by(&item, from as i32 - to as i32, finding);
 }
 
 export_policy!(HotListIntegrity);

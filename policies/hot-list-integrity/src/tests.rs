@@ -1,8 +1,9 @@
 //! Native unit tests of the hot-list-integrity logic.
 
 use super::*;
-use recguard_sdk::testing::{candidate, request};
-use recguard_sdk::{AgeBand, Engagement, OperatorAction, Surface};
+#[allow(unused_imports)]
+use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+use recguard_sdk::{AgeBand, Surface};
 
 fn hot(id: &str, heat: f64) -> Candidate {
     let mut c = candidate(id);
@@ -25,17 +26,17 @@ fn hot_list(items: Vec<Candidate>) -> Request {
     req
 }
 
-fn evaluate(req: &Request) -> Decision {
-    HotListIntegrity::evaluate(req, &Settings::default())
+fn evaluate(req: &Request) -> recguard_sdk::testing::Decided {
+    recguard_sdk::testing::evaluate::<HotListIntegrity>(req, &Settings::default())
 }
 
 /// The order after applying the decision's drops and moves, as the host would.
-fn order_after(req: &Request, decision: &Decision) -> Vec<String> {
-    order_after_actions(req, &decision.dropped(), decision.actions())
+fn order_after(req: &Request, decision: &recguard_sdk::testing::Decided) -> Vec<String> {
+    order_after_actions(req, &decision.dropped(), &decision.actions())
 }
 
 /// The order after the drops and these actions' moves.
-fn order_after_actions(req: &Request, dropped: &[&str], actions: &[recguard_sdk::wit::ItemAction]) -> Vec<String> {
+fn order_after_actions(req: &Request, dropped: &[&str], actions: &[recguard_sdk::testing::NamedAction]) -> Vec<String> {
     let mut list: Vec<String> =
         req.candidates.iter().map(|c| c.id.clone()).filter(|id| !dropped.contains(&id.as_str())).collect();
     for action in actions {
@@ -175,7 +176,7 @@ fn search_can_be_guarded_and_the_five_key_surfaces_are_by_default() {
     bought.engagement.as_mut().unwrap().low_reputation_share = 0.9;
     let mut search = hot_list(vec![bought, hot("real", 10.0)]);
     search.surface = Surface::Search;
-    assert_eq!(HotListIntegrity::evaluate(&search, &settings).dropped(), ["bought"]);
+    assert_eq!(recguard_sdk::testing::evaluate::<HotListIntegrity>(&search, &settings).dropped(), ["bought"]);
 
     let defaults = Settings::default().surfaces;
     for surface in [Surface::HomeFirstScreen, Surface::HotSearch, Surface::CuratedPicks, Surface::HotList, Surface::PopUp] {
@@ -225,46 +226,48 @@ fn properties_over_generated_lists() {
         let req = generated(seed);
         let decision = evaluate(&req);
         let order = order_after(&req, &decision);
-        let by_id = |id: &str| req.candidates.iter().find(|c| c.id == id).unwrap();
+        let built = req.build();
+        let by_id = |id: &str| built.candidates().iter().find(|c| c.id() == id).unwrap();
         // Held back: a spike, moved to the bottom (or already there, unmoved).
-        let held: Vec<&str> = req
-            .candidates
+        let held: Vec<&str> = built
+            .candidates()
             .iter()
             .filter(|c| matches!(manipulated(c, &Settings::default()), Some((_, Remedy::Demote))))
-            .map(|c| c.id.as_str())
+            .map(|c| c.id())
             .collect();
-        let ranked: Vec<&Candidate> = order.iter().map(|id| by_id(id)).filter(|c| !held.contains(&c.id.as_str())).collect();
+        let ranked: Vec<recguard_sdk::Candidate<'_>> = order.iter().map(|id| by_id(id)).filter(|c| !held.contains(&c.id())).collect();
         // Held-back items come last.
         assert!(order[ranked.len()..].iter().all(|id| held.contains(&id.as_str())), "seed {seed}: {order:?}");
         for (i, item) in ranked.iter().enumerate() {
-            let hotter_third_party_below = ranked[i + 1..].iter().any(|o| !o.first_party && hotter(o, item));
+            let hotter_third_party_below = ranked[i + 1..].iter().any(|o| !o.first_party() && hotter(o, item));
             // No own item ends above a hotter third-party item.
-            assert!(!(item.first_party && hotter_third_party_below), "seed {seed}: {order:?}");
+            assert!(!(item.first_party() && hotter_third_party_below), "seed {seed}: {order:?}");
             // An undone intervention ends at its place by heat.
             if has_unrecorded_intervention(item) {
-                assert!(!ranked[i + 1..].iter().any(|o| hotter(o, item)), "seed {seed}: {} in {order:?}", item.id);
+                assert!(!ranked[i + 1..].iter().any(|o| hotter(o, item)), "seed {seed}: {} in {order:?}", item.id());
             }
         }
         // No own item is moved for self-preferencing that was not above a hotter
         // third-party item, in the list as the rule found it: after spikes were
         // held back and unrecorded interventions undone (those moves come first;
         // with no intervention, that is the provider's own order).
-        let self_preferencing = |a: &recguard_sdk::wit::ItemAction| {
+        let actions = decision.actions();
+        let self_preferencing = |a: &recguard_sdk::testing::NamedAction| {
             decision.findings()[a.finding as usize].code == "hot-list.self-preferencing"
         };
-        let first = decision.actions().iter().position(self_preferencing).unwrap_or(decision.actions().len());
-        let before: Vec<&Candidate> = order_after_actions(&req, &decision.dropped(), &decision.actions()[..first])
+        let first = actions.iter().position(self_preferencing).unwrap_or(actions.len());
+        let before: Vec<recguard_sdk::Candidate<'_>> = order_after_actions(&req, &decision.dropped(), &actions[..first])
             .iter()
             .map(|id| by_id(id))
-            .filter(|c| !held.contains(&c.id.as_str()))
+            .filter(|c| !held.contains(&c.id()))
             .collect();
-        for action in decision.actions() {
+        for action in &actions {
             let finding = &decision.findings()[action.finding as usize];
             assert!(finding.code.starts_with("hot-list."), "seed {seed}: {}", finding.code);
             if self_preferencing(action) {
                 let item = by_id(&action.candidate_id);
-                let at = before.iter().position(|c| c.id == item.id).unwrap();
-                assert!(before[at + 1..].iter().any(|o| !o.first_party && hotter(o, item)), "seed {seed}: {}", item.id);
+                let at = before.iter().position(|c| c.id() == item.id()).unwrap();
+                assert!(before[at + 1..].iter().any(|o| !o.first_party() && hotter(o, &item)), "seed {seed}: {}", item.id());
             }
         }
     }

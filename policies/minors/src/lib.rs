@@ -53,11 +53,11 @@ impl Policy for Minors {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        let Some(band) = minor_band(&request.user, settings) else {
+        let Some(band) = minor_band(&request.user(), settings) else {
             return decision;
         };
         // Validated at load; a bad clock here would be a host bug, so fail safe to the defaults.
-        let clock = settings.clock().unwrap_or_else(|_| Settings::default().clock().expect("defaults parse"));
+        let clock = settings.clock();
         let now = settings.local_time(request);
         let exempt = |scope| exempted(request, scope);
 
@@ -74,7 +74,7 @@ impl Policy for Minors {
         }
 
         let cap = if band == Band::From16to18 { settings.daily_minutes_16to18 } else { settings.daily_minutes_under16 };
-        if request.user.usage.minutes_today >= cap && !exempt(Scope::DailyLimit) {
+        if request.user().usage.minutes_today >= cap && !exempt(Scope::DailyLimit) {
             let finding = Finding::new(
                 "minors.daily-limit",
                 Article::D16F18,
@@ -86,22 +86,22 @@ impl Policy for Minors {
             return decision;
         }
 
-        if request.user.usage.continuous_minutes >= settings.rest_reminder_minutes && !exempt(Scope::RestReminder) {
+        if request.user().usage.continuous_minutes >= settings.rest_reminder_minutes && !exempt(Scope::RestReminder) {
             let finding = Finding::new(
                 "minors.rest-reminder",
                 Article::D16F18,
                 format!(
                     "You have been using the app for {} minutes. Time for a break.",
-                    request.user.usage.continuous_minutes
+                    request.user().usage.continuous_minutes
                 ),
             )
             .citing(GUIDELINE);
             decision.notice(&finding, None);
         }
 
-        for item in &request.candidates {
-            if let Some(finding) = item_finding(item, band, request, settings, &clock, &now) {
-                decision.drop(&item.id, &finding);
+        for item in request.candidates() {
+            if let Some(finding) = item_finding(&item, band, request, settings, &clock, &now) {
+                decision.drop(&item, &finding);
             }
         }
         decision
@@ -112,11 +112,7 @@ impl Policy for Minors {
 /// before its `expires-at-ms` (at that instant it has lapsed), or for ever
 /// if it has none.
 fn exempted(request: &Request, scope: Scope) -> bool {
-    request
-        .user
-        .guardian_exemptions
-        .iter()
-        .any(|e| e.scope == scope && e.expires_at_ms.is_none_or(|expires| request.now_ms < expires))
+    request.user().exempted(scope, request.now_ms())
 }
 
 /// The band to apply, or `None` if the user is not treated as a minor.
@@ -130,21 +126,21 @@ pub fn minor_band(user: &User, settings: &Settings) -> Option<Band> {
 
 /// Why an item must not be shown to this minor, if it must not.
 fn item_finding(
-    item: &Candidate,
+    item: &Candidate<'_>,
     band: Band,
     request: &Request,
     settings: &Settings,
     clock: &settings::Times,
     now: &LocalTime,
 ) -> Option<Finding> {
-    if let Some(tag) = item.risk_tags.iter().find(|t| settings.blocked_risk_tags.contains(t)) {
+    if let Some(tag) = item.risk_tags().find(|t| settings.blocked_risk_tags.iter().any(|b| b == t)) {
         return Some(Finding::new(
             "minors.unsafe-content",
             Article::D16F18,
             format!("Hidden in minors mode: the item is marked '{tag}', which may harm minors."),
         ));
     }
-    if let Some(topic) = item.topics.iter().find(|t| settings.blocked_topics.contains(t)) {
+    if let Some(topic) = item.topics().find(|t| settings.blocked_topics.iter().any(|b| b == t)) {
         return Some(
             Finding::new(
                 "minors.fan-ranking",
@@ -154,15 +150,15 @@ fn item_finding(
             .citing("CAC notice on fan-club chaos (2021)"),
         );
     }
-    if settings.drop_live_tipping && item.kind == ItemKind::Live && takes_tips(item) {
+    if settings.drop_live_tipping && item.kind() == ItemKind::Live && takes_tips(item) {
         return Some(Finding::new(
             "minors.live-tipping",
             Article::D16F18,
             "Hidden in minors mode: live streams with tipping are not shown to minors.",
         ));
     }
-    if item.kind == ItemKind::Game {
-        if !request.user.identity_verified {
+    if item.kind() == ItemKind::Game {
+        if !request.user().identity_verified {
             return Some(
                 Finding::new("minors.game-unverified", Article::D16F18, "Games need real-name verification.")
                     .citing(NPPA_2021),
@@ -183,9 +179,9 @@ fn item_finding(
             );
         }
     }
-    if let (Some(price), Some(cap)) = (&item.price, settings.spending_caps.get(&band)) {
-        if matches!(item.kind, ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
-            let month_total = request.user.usage.spent_this_month_fen.saturating_add(price.amount_fen);
+    if let (Some(price), Some(cap)) = (item.price(), settings.spending_caps.get(&band)) {
+        if matches!(item.kind(), ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
+            let month_total = request.user().usage.spent_this_month_fen.saturating_add(price.amount_fen);
             if price.amount_fen > cap.per_payment_fen || month_total > cap.per_month_fen {
                 return Some(
                     Finding::new(
@@ -203,7 +199,7 @@ fn item_finding(
         }
     }
     if let Some(pool) = settings.content_pools.get(&band) {
-        let outside = item.topics.iter().find(|t| !pool.contains(t));
+        let outside = item.topics().find(|t| !pool.iter().any(|p| p == t));
         if let Some(topic) = outside {
             return Some(Finding::new(
                 "minors.content-pool",
@@ -211,7 +207,7 @@ fn item_finding(
                 format!("Hidden in minors mode: '{topic}' is not in the content pool for your age."),
             ));
         }
-        if item.topics.is_empty() && settings.drop_unclassified {
+        if item.topics().len() == 0 && settings.drop_unclassified {
             return Some(Finding::new(
                 "minors.content-pool",
                 Article::D16F18,
@@ -222,9 +218,9 @@ fn item_finding(
     None
 }
 
-fn takes_tips(item: &Candidate) -> bool {
-    item.risk_tags.iter().any(|t| t == "live-tipping")
-        || item.attributes.iter().any(|a| a.key == "tipping" && a.value != "off" && a.value != "false")
+fn takes_tips(item: &Candidate<'_>) -> bool {
+    item.risk_tags().any(|t| t == "live-tipping")
+        || item.attributes().any(|(key, value)| key == "tipping" && value != "off" && value != "false")
 }
 
 fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Times) -> bool {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use recguard_sdk::time::{check_date, parse_clock, LocalTime};
+use recguard_sdk::time::{check_date, LocalTime, TimeOfDay};
 use recguard_sdk::{AgeBand, Request};
 use serde::{Deserialize, Serialize};
 
@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Settings {
     /// Curfew start, local time. Source: CAC minors-mode guideline (2024-11-15): no service 22:00–06:00.
-    pub curfew_start: String,
+    pub curfew_start: TimeOfDay,
     /// Curfew end, local time. Source: as `curfew-start`.
-    pub curfew_end: String,
+    pub curfew_end: TimeOfDay,
     /// Daily cap for users under 16, minutes. Source: minors-mode guideline: at most 1 hour.
     pub daily_minutes_under16: u32,
     /// Daily cap for users of 16 and 17, minutes. Source: minors-mode guideline: at most 2 hours.
@@ -44,9 +44,9 @@ pub struct Settings {
     /// The State Council publishes them yearly, so the deployment must list them; none by default.
     pub game_holidays: Vec<String>,
     /// Game window start, local time. Source: NPPA notice (2021-08): 20:00–21:00.
-    pub game_start: String,
+    pub game_start: TimeOfDay,
     /// Game window end, local time. Source: as `game-start`.
-    pub game_end: String,
+    pub game_end: TimeOfDay,
     /// Spending caps per band, in fen. Source: NPPA notice (2019): none under 8; 8–16 at most
     /// ¥50 a payment and ¥200 a month; 16–18 at most ¥100 a payment and ¥400 a month.
     pub spending_caps: BTreeMap<Band, SpendingCap>,
@@ -133,8 +133,8 @@ impl Default for Settings {
         let older = [&teen[..], &["society", "career", "entertainment"]].concat();
         let cap = |per_payment_fen, per_month_fen| SpendingCap { per_payment_fen, per_month_fen };
         Settings {
-            curfew_start: "22:00".into(),
-            curfew_end: "06:00".into(),
+            curfew_start: TimeOfDay::hm(22, 0),
+            curfew_end: TimeOfDay::hm(6, 0),
             daily_minutes_under16: 60,
             daily_minutes_16to18: 120,
             rest_reminder_minutes: 30,
@@ -151,8 +151,8 @@ impl Default for Settings {
             drop_live_tipping: true,
             game_days: vec![Day::Fri, Day::Sat, Day::Sun],
             game_holidays: Vec::new(),
-            game_start: "20:00".into(),
-            game_end: "21:00".into(),
+            game_start: TimeOfDay::hm(20, 0),
+            game_end: TimeOfDay::hm(21, 0),
             spending_caps: BTreeMap::from([
                 (Band::Under8, cap(0, 0)),
                 (Band::From8to12, cap(5_000, 20_000)),
@@ -165,7 +165,7 @@ impl Default for Settings {
     }
 }
 
-/// The settings with times parsed to minutes since midnight.
+/// The settings' times, minutes since midnight.
 pub struct Times {
     /// Curfew `[start, end)`.
     pub curfew: (u32, u32),
@@ -174,18 +174,16 @@ pub struct Times {
 }
 
 impl Settings {
-    /// Parses the clock times; fails with a message naming the bad setting.
-    pub fn clock(&self) -> Result<Times, String> {
-        let parse = |name: &str, value: &str| parse_clock(value).map_err(|e| format!("{name}: {e}"));
-        Ok(Times {
-            curfew: (parse("curfew-start", &self.curfew_start)?, parse("curfew-end", &self.curfew_end)?),
-            games: (parse("game-start", &self.game_start)?, parse("game-end", &self.game_end)?),
-        })
+    /// The windows, as minutes since midnight.
+    pub fn clock(&self) -> Times {
+        Times {
+            curfew: (self.curfew_start.minutes(), self.curfew_end.minutes()),
+            games: (self.game_start.minutes(), self.game_end.minutes()),
+        }
     }
 
     /// Checks everything the types do not.
     pub fn check(&self) -> Result<(), String> {
-        self.clock()?;
         for day in &self.game_holidays {
             check_date(day).map_err(|e| format!("game-holidays: {e}"))?;
         }

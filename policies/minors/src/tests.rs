@@ -1,15 +1,16 @@
 //! Native unit tests of the minors policy's logic.
 
 use super::*;
-use recguard_sdk::testing::{candidate, request};
-use recguard_sdk::{AgeBand, GuardianExemption, PriceQuote, Surface};
+#[allow(unused_imports)]
+use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+use recguard_sdk::{AgeBand, Surface};
 
 fn minor_at(local: &str) -> Request {
     request(Surface::Feed, AgeBand::From12to16, local, 480)
 }
 
-fn evaluate(req: &Request) -> Decision {
-    Minors::evaluate(req, &Settings::default())
+fn evaluate(req: &Request) -> recguard_sdk::testing::Decided {
+    recguard_sdk::testing::evaluate::<Minors>(req, &Settings::default())
 }
 
 fn item(id: &str, kind: ItemKind, topics: &[&str]) -> Candidate {
@@ -44,10 +45,10 @@ fn the_curfew_follows_beijing_time_whatever_zone_the_device_claims() {
     assert!(evaluate(&elsewhere).blocked().is_some());
     // With the device's clock chosen explicitly, the same instant at UTC is 15:00.
     let device = Settings { local_time: Clock::Device, ..Settings::default() };
-    assert!(Minors::evaluate(&elsewhere, &device).blocked().is_none());
+    assert!(recguard_sdk::testing::evaluate::<Minors>(&elsewhere, &device).blocked().is_none());
     // Another jurisdiction's clock can be set.
     let other = Settings { jurisdiction_utc_offset_minutes: 0, ..Settings::default() };
-    assert!(Minors::evaluate(&elsewhere, &other).blocked().is_none());
+    assert!(recguard_sdk::testing::evaluate::<Minors>(&elsewhere, &other).blocked().is_none());
     assert!(Minors::validate(&Settings { jurisdiction_utc_offset_minutes: 5000, ..Settings::default() }).is_err());
 }
 
@@ -144,7 +145,7 @@ fn games_only_friday_to_sunday_20_to_21() {
     settings.game_holidays.push("2026-11-25".into());
     let mut req = minor_at("2026-11-25T20:30");
     req.candidates.push(item("g", ItemKind::Game, &["education"]));
-    assert!(Minors::evaluate(&req, &settings).dropped().is_empty());
+    assert!(recguard_sdk::testing::evaluate::<Minors>(&req, &settings).dropped().is_empty());
 }
 
 #[test]
@@ -163,8 +164,8 @@ fn top_ups_within_the_band_caps() {
 
 #[test]
 fn settings_are_checked() {
-    let settings = Settings { curfew_start: "25:00".into(), ..Settings::default() };
-    assert!(Minors::validate(&settings).unwrap_err().contains("curfew-start"));
+    let error = recguard_sdk::testing::validate_json::<Minors>(r#"{"curfew-start": "25:00"}"#).unwrap_err();
+    assert!(error.contains("25:00") && error.contains("curfew-start"), "{error}");
     let mut settings = Settings::default();
     settings.game_holidays.push("1 October".into());
     assert!(Minors::validate(&settings).is_err());

@@ -47,7 +47,7 @@ impl Policy for OptOut {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if !request.user.personalisation_off {
+        if !request.user().personalisation_off {
             return decision;
         }
         let finding = Finding::new(
@@ -57,19 +57,14 @@ impl Policy for OptOut {
         );
         // Items pinned with a recorded reason keep their slots; the others fill
         // the remaining slots by non-personal score, ties by id.
-        let mut free: Vec<&Candidate> = request.candidates.iter().filter(|c| !recorded_pin(c)).collect();
-        free.sort_by(|a, b| b.non_personal_score.total_cmp(&a.non_personal_score).then_with(|| a.id.cmp(&b.id)));
+        let mut free: Vec<Candidate<'_>> = request.candidates().iter().filter(|c| !recorded_pin(c)).collect();
+        free.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()).then_with(|| a.id().cmp(b.id())));
         let mut free = free.into_iter();
-        let order: Vec<String> = request
-            .candidates
-            .iter()
-            .filter_map(|c| if recorded_pin(c) { Some(c) } else { free.next() })
-            .map(|c| c.id.clone())
-            .collect();
+        let order = request.candidates().iter().filter_map(|c| if recorded_pin(&c) { Some(c) } else { free.next() });
         decision.rerank_non_personal(order, &finding);
         if settings.set_aside_tags {
-            for tag in &request.user.tags {
-                decision.set_aside_tag(&tag.name, &finding);
+            for tag in request.user().tags() {
+                decision.set_aside_tag(tag.name, &finding);
             }
         }
         decision
@@ -77,11 +72,10 @@ impl Policy for OptOut {
 }
 
 /// A pin by the provider's staff with a recorded reason: editorial, not personal.
-fn recorded_pin(candidate: &Candidate) -> bool {
+fn recorded_pin(candidate: &Candidate<'_>) -> bool {
     candidate
-        .operator_actions
-        .iter()
-        .any(|a| a.kind == OperatorActionKind::Pin && a.reason.as_deref().is_some_and(|r| !r.trim().is_empty()))
+        .operator_actions()
+        .any(|a| a.kind == OperatorActionKind::Pin && a.reason.is_some_and(|r| !r.trim().is_empty()))
 }
 
 export_policy!(OptOut);
@@ -89,8 +83,9 @@ export_policy!(OptOut);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::{AgeBand, Surface, TagSource, UserTag};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+    use recguard_sdk::{AgeBand, Surface, TagSource};
 
     fn req(off: bool) -> Request {
         let mut req = request(Surface::Feed, AgeBand::Adult, "2026-11-25T12:00", 480);
@@ -107,7 +102,7 @@ mod tests {
 
     #[test]
     fn off_ranks_by_the_non_personal_score_and_sets_tags_aside() {
-        let decision = OptOut::evaluate(&req(true), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<OptOut>(&req(true), &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["b", "c", "a"]);
         assert_eq!(decision.tags_set_aside(), ["cars"]);
     }
@@ -120,14 +115,14 @@ mod tests {
             c.non_personal_score = 0.5;
         }
         tied.candidates.reverse();
-        let decision = OptOut::evaluate(&tied, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<OptOut>(&tied, &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["a", "b", "c"]);
         assert!(decision.reranked_non_personal());
     }
 
     #[test]
     fn a_recorded_pin_keeps_its_place_an_unrecorded_one_does_not() {
-        use recguard_sdk::OperatorAction;
+        use recguard_sdk::testing::OperatorAction;
         let mut pinned = req(true);
         let pin = |reason: Option<&str>| OperatorAction {
             kind: OperatorActionKind::Pin,
@@ -135,15 +130,15 @@ mod tests {
             reason: reason.map(str::to_string),
         };
         pinned.candidates[0].operator_actions.push(pin(Some("emergency notice")));
-        let decision = OptOut::evaluate(&pinned, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<OptOut>(&pinned, &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["a", "b", "c"]);
         pinned.candidates[0].operator_actions[0] = pin(None);
-        let decision = OptOut::evaluate(&pinned, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<OptOut>(&pinned, &Settings::default());
         assert_eq!(decision.reranked().unwrap(), ["b", "c", "a"]);
     }
 
     #[test]
     fn on_changes_nothing() {
-        assert!(OptOut::evaluate(&req(false), &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<OptOut>(&req(false), &Settings::default()).is_empty());
     }
 }

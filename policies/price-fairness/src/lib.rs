@@ -54,8 +54,8 @@ impl Policy for PriceFairness {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        for item in &request.candidates {
-            let Some(price) = &item.price else { continue };
+        for item in request.candidates() {
+            let Some(price) = &item.price() else { continue };
             let ceiling = price.reference_fen as f64 * (1.0 + settings.tolerance);
             if !price.personalised || (price.amount_fen as f64) <= ceiling {
                 continue;
@@ -71,8 +71,8 @@ impl Policy for PriceFairness {
                 ),
             );
             match settings.remedy {
-                Remedy::Reprice => decision.reprice(&item.id, price.reference_fen, &finding),
-                Remedy::Drop => decision.drop(&item.id, &finding),
+                Remedy::Reprice => decision.reprice(&item, price.reference_fen, &finding),
+                Remedy::Drop => decision.drop(&item, &finding),
             };
         }
         decision
@@ -88,8 +88,8 @@ export_policy!(PriceFairness);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::PriceQuote;
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
 
     fn offer(amount: u64, personalised: bool) -> Request {
         let mut req = request(Surface::Search, AgeBand::Adult, "2026-11-25T12:00", 480);
@@ -102,20 +102,20 @@ mod tests {
 
     #[test]
     fn a_personalised_markup_is_repriced_to_the_reference() {
-        let decision = PriceFairness::evaluate(&offer(12_000, true), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<PriceFairness>(&offer(12_000, true), &Settings::default());
         assert_eq!(decision.codes(), ["price.personalised-markup"]);
         assert!(matches!(decision.actions()[0].action, recguard_sdk::wit::Action::Reprice(10_000)));
     }
 
     #[test]
     fn within_tolerance_or_not_personalised_is_left_alone() {
-        assert!(PriceFairness::evaluate(&offer(10_100, true), &Settings::default()).is_empty());
-        assert!(PriceFairness::evaluate(&offer(12_000, false), &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<PriceFairness>(&offer(10_100, true), &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<PriceFairness>(&offer(12_000, false), &Settings::default()).is_empty());
     }
 
     #[test]
     fn the_remedy_can_be_drop() {
         let settings = Settings { remedy: Remedy::Drop, ..Settings::default() };
-        assert_eq!(PriceFairness::evaluate(&offer(12_000, true), &settings).dropped(), ["room"]);
+        assert_eq!(recguard_sdk::testing::evaluate::<PriceFairness>(&offer(12_000, true), &settings).dropped(), ["room"]);
     }
 }

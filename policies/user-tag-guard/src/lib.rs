@@ -50,7 +50,7 @@ impl Policy for UserTagGuard {
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         let keywords: Vec<String> = settings.harmful_keywords.iter().map(|k| k.to_lowercase()).collect();
-        for tag in &request.user.tags {
+        for tag in request.user().tags() {
             let name = tag.name.to_lowercase();
             let finding = if tag.deleted_by_user && settings.honour_deletions {
                 Finding::new("user-tag.deleted", Article::D15F17, format!("The tag '{}' was deleted by you and is not used.", tag.name))
@@ -84,8 +84,9 @@ export_policy!(UserTagGuard);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::request;
-    use recguard_sdk::{AgeBand, Surface, TagSource, UserTag};
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
+    use recguard_sdk::{AgeBand, Surface, TagSource};
 
     fn tag(name: &str, deleted: bool) -> UserTag {
         UserTag { name: name.into(), source: TagSource::Inferred, deleted_by_user: deleted }
@@ -101,7 +102,7 @@ mod tests {
             tag("religion:buddhist", false),
             tag("religious-architecture", false),
         ];
-        let decision = UserTagGuard::evaluate(&req, &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<UserTagGuard>(&req, &Settings::default());
         assert_eq!(decision.tags_set_aside(), ["cooking", "online-gambling", "religion:buddhist"]);
         assert_eq!(decision.codes(), ["user-tag.deleted", "user-tag.harmful-keyword", "user-tag.discriminatory"]);
     }
@@ -109,6 +110,6 @@ mod tests {
     #[test]
     fn no_tags_no_findings() {
         let req = request(Surface::Feed, AgeBand::Adult, "2026-11-25T12:00", 480);
-        assert!(UserTagGuard::evaluate(&req, &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<UserTagGuard>(&req, &Settings::default()).is_empty());
     }
 }

@@ -41,7 +41,7 @@ impl Policy for WorkerDispatch {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "Gives dispatched workers rest after long or daily-capped hours, and drops orders with unsafe promised times.";
     const ARTICLES: &'static [Article] = &[Article::D17F20];
-    const READS: &'static [&'static str] = &["surface", "now-ms", "user.usage.continuous-minutes", "user.usage.minutes-today", "candidates.delivery"];
+    const READS: &'static [&'static str] = &["surface", "now-ms", "utc-offset-minutes", "user.usage.continuous-minutes", "user.usage.minutes-today", "candidates.delivery"];
 
     fn validate(settings: &Settings) -> Result<(), String> {
         if settings.min_promise_ratio.is_nan() || settings.min_promise_ratio <= 0.0 {
@@ -52,10 +52,10 @@ impl Policy for WorkerDispatch {
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
-        if request.surface != Surface::Dispatch {
+        if request.surface() != Surface::Dispatch {
             return decision;
         }
-        let usage = &request.user.usage;
+        let usage = &request.user().usage;
         if usage.minutes_today >= settings.max_minutes_today {
             let finding = Finding::new(
                 "worker.daily-cap",
@@ -79,8 +79,8 @@ impl Policy for WorkerDispatch {
             decision.block(&finding, Some(retry));
             return decision;
         }
-        for order in &request.candidates {
-            let Some(terms) = &order.delivery else { continue };
+        for order in request.candidates() {
+            let Some(terms) = order.delivery() else { continue };
             let safe = terms.safe_baseline_minutes as f32 * settings.min_promise_ratio;
             if (terms.promised_minutes as f32) < safe {
                 let finding = Finding::new(
@@ -91,7 +91,7 @@ impl Policy for WorkerDispatch {
                         terms.promised_minutes, terms.safe_baseline_minutes
                     ),
                 );
-                decision.drop(&order.id, &finding);
+                decision.drop(&order, &finding);
             }
         }
         decision
@@ -103,8 +103,8 @@ export_policy!(WorkerDispatch);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use recguard_sdk::testing::{candidate, request};
-    use recguard_sdk::DeliveryTerms;
+    #[allow(unused_imports)]
+    use recguard_sdk::testing::{candidate, request, Request, Candidate, User, Usage, UserTag, TopicCount, NotInterested, GuardianExemption, Provenance, Engagement, OperatorAction, PriceQuote, DeliveryTerms, Attribute};
 
     fn shift(continuous: u32, today: u32) -> Request {
         let mut req = request(Surface::Dispatch, AgeBand::Adult, "2026-11-25T12:00", 480);
@@ -123,15 +123,15 @@ mod tests {
 
     #[test]
     fn compressed_orders_are_dropped() {
-        let decision = WorkerDispatch::evaluate(&shift(60, 300), &Settings::default());
+        let decision = recguard_sdk::testing::evaluate::<WorkerDispatch>(&shift(60, 300), &Settings::default());
         assert_eq!(decision.dropped(), ["tight"]);
     }
 
     #[test]
     fn rest_after_four_hours_and_the_daily_cap() {
-        let rest = WorkerDispatch::evaluate(&shift(240, 300), &Settings::default());
+        let rest = recguard_sdk::testing::evaluate::<WorkerDispatch>(&shift(240, 300), &Settings::default());
         assert_eq!(rest.codes(), ["worker.rest"]);
-        let done = WorkerDispatch::evaluate(&shift(10, 720), &Settings::default());
+        let done = recguard_sdk::testing::evaluate::<WorkerDispatch>(&shift(10, 720), &Settings::default());
         assert_eq!(done.codes(), ["worker.daily-cap"]);
     }
 
@@ -139,6 +139,6 @@ mod tests {
     fn only_the_dispatch_surface() {
         let mut req = shift(500, 800);
         req.surface = Surface::Feed;
-        assert!(WorkerDispatch::evaluate(&req, &Settings::default()).is_empty());
+        assert!(recguard_sdk::testing::evaluate::<WorkerDispatch>(&req, &Settings::default()).is_empty());
     }
 }

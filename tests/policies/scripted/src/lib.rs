@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use recguard_sdk::prelude::*;
+use recguard_sdk::wit::Action;
 
 /// What the policy does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -111,20 +112,25 @@ impl Policy for Scripted {
         }
         let finding = Finding::new("scripted.effect", Article::D12F12, "Scripted by the test.");
         let mut decision = Decision::new();
+        // Candidates are scripted by id; an id not in the list becomes a position past its end.
+        let position = |id: &str| {
+            let candidates = request.candidates();
+            candidates.iter().find(|c| c.id() == id).map_or(candidates.len() as u32, |c| c.index())
+        };
         for (id, label) in &settings.label {
-            decision.label(id, label, &finding);
+            decision.action_at(position(id), Action::Label(label.clone()), &finding);
         }
         for (id, fen) in &settings.reprice {
-            decision.reprice(id, *fen, &finding);
+            decision.action_at(position(id), Action::Reprice(*fen), &finding);
         }
         for id in &settings.drop {
-            decision.drop(id, &finding);
+            decision.action_at(position(id), Action::Drop, &finding);
         }
         for (id, places) in &settings.move_by {
-            decision.move_by(id, *places, &finding);
+            decision.action_at(position(id), Action::MoveBy(*places), &finding);
         }
         if let Some(order) = &settings.rerank {
-            decision.rerank(order.clone(), &finding);
+            decision.rerank_at(order.iter().map(|id| position(id)).collect(), &finding);
         }
         if let Some(text) = &settings.notice {
             decision.notice(&Finding::new("scripted.notice", Article::D12F12, text.as_str()), None);
@@ -146,21 +152,23 @@ fn flood(request: &Request, settings: &Settings, finding: &Finding, decision: &m
         decision.notice(&Finding::new("scripted.flood", Article::D12F12, format!("notice {i}")), None);
     }
     let long_label = "L".repeat(settings.label_bytes as usize);
-    for candidate in &request.candidates {
+    for candidate in request.candidates() {
         for i in 0..settings.flood_labels {
-            decision.label(&candidate.id, &format!("label-{i}"), finding);
+            decision.label(&candidate, &format!("label-{i}"), finding);
         }
         if settings.label_bytes > 0 {
-            decision.label(&candidate.id, &long_label, finding);
+            decision.label(&candidate, &long_label, finding);
         }
     }
-    let count = request.candidates.len();
+    let count = request.candidates().len();
     for i in 0..settings.flood_moves as usize {
         if count == 0 {
             break;
         }
         let places = if i % 2 == 0 { count as i32 } else { -(count as i32) };
-        decision.move_by(&request.candidates[(i * 7919) % count].id, places, finding);
+        if let Some(candidate) = request.candidates().get((i * 7919) % count) {
+            decision.move_by(&candidate, places, finding);
+        }
     }
 }
 
