@@ -2,6 +2,9 @@
 //! to the finding (and so the article) that justifies it.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::FxBuildHasher;
 
 use crate::article::Article;
 use crate::request::Candidate;
@@ -38,27 +41,37 @@ impl Finding {
         self
     }
 
-    fn to_wit(&self) -> wit::Finding {
+    fn into_wit(self) -> wit::Finding {
         let mut citation = self.article.citation();
-        citation.instrument = self.instrument.clone();
-        wit::Finding {
-            code: self.code.clone(),
-            citation,
-            message: self.message.clone(),
-        }
+        citation.instrument = self.instrument;
+        wit::Finding { code: self.code, citation, message: self.message }
     }
 }
 
 /// A policy's decision on one request, built up effect by effect.
 ///
 /// An empty decision serves the request unchanged.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct Decision {
+    /// The findings in the order recorded, each once.
     findings: Vec<Finding>,
-    /// Each recorded finding's index, so that recording is linear however many there are.
-    index: HashMap<Finding, u32>,
+    /// The first finding with each hash, and for each finding the next one
+    /// with the same hash: recording stays linear however many there are,
+    /// and each finding is stored once.
+    first_with_hash: HashMap<u64, u32, FxBuildHasher>,
+    next_with_hash: Vec<u32>,
+    /// Everything else; its findings are filled from `findings` at the end.
     inner: wit::Decision,
 }
+
+impl PartialEq for Decision {
+    fn eq(&self, other: &Self) -> bool {
+        self.findings == other.findings && self.inner == other.inner
+    }
+}
+
+/// The end of a chain of findings with the same hash.
+const NO_FINDING: u32 = u32::MAX;
 
 // The generated type cannot carry a derive; this is the empty decision.
 #[allow(clippy::derivable_impls)]
@@ -83,14 +96,29 @@ impl Decision {
 
     /// Records `finding` (once, however often it is cited) and returns its index.
     pub fn record(&mut self, finding: &Finding) -> u32 {
-        if let Some(&index) = self.index.get(finding) {
-            return index;
+        let hash = FxBuildHasher.hash_one(finding);
+        let new = self.findings.len() as u32;
+        match self.first_with_hash.get(&hash) {
+            None => {
+                self.first_with_hash.insert(hash, new);
+            }
+            Some(&first) => {
+                let mut at = first;
+                loop {
+                    if self.findings[at as usize] == *finding {
+                        return at;
+                    }
+                    match self.next_with_hash[at as usize] {
+                        NO_FINDING => break,
+                        next => at = next,
+                    }
+                }
+                self.next_with_hash[at as usize] = new;
+            }
         }
-        let index = self.findings.len() as u32;
-        self.index.insert(finding.clone(), index);
         self.findings.push(finding.clone());
-        self.inner.findings.push(finding.to_wit());
-        index
+        self.next_with_hash.push(NO_FINDING);
+        new
     }
 
     fn act(&mut self, candidate: &Candidate<'_>, action: wit::Action, finding: &Finding) -> &mut Self {
@@ -240,12 +268,14 @@ impl Decision {
 
     /// True if the decision changes nothing and found nothing.
     pub fn is_empty(&self) -> bool {
-        self.inner == wit::Decision::default()
+        self.findings.is_empty() && self.inner == wit::Decision::default()
     }
 
     /// The decision as the contract carries it.
     pub fn into_wit(self) -> wit::Decision {
-        self.inner
+        let mut inner = self.inner;
+        inner.findings = self.findings.into_iter().map(Finding::into_wit).collect();
+        inner
     }
 }
 

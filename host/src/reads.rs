@@ -48,11 +48,39 @@ pub const READ_PATHS: [&str; 34] = [
     "candidates.attributes",
 ];
 
+/// The position of `path` in [`READ_PATHS`]; evaluated at compile time, where
+/// a path that is not there fails the build.
+const fn index(path: &str) -> usize {
+    let mut i = 0;
+    while i < READ_PATHS.len() {
+        if same(READ_PATHS[i].as_bytes(), path.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not a read path")
+}
+
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The set of fields one policy reads, from its descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reads {
     fields: u64,
 }
+
 
 impl Reads {
     /// Every field.
@@ -84,7 +112,12 @@ impl Reads {
 
     /// Whether the field at `path` (one of [`READ_PATHS`]) is read.
     pub fn has(&self, path: &str) -> bool {
-        READ_PATHS.iter().position(|p| *p == path).is_some_and(|i| self.fields & (1 << i) != 0)
+        READ_PATHS.iter().position(|p| *p == path).is_some_and(|i| self.has_index(i))
+    }
+
+    /// Whether field `i` of [`READ_PATHS`] is read.
+    fn has_index(&self, i: usize) -> bool {
+        self.fields & (1 << i) != 0
     }
 
     /// The fields read, as paths, in the order of [`READ_PATHS`].
@@ -95,25 +128,25 @@ impl Reads {
     /// The candidate flags that belong to the fields read.
     fn flag_mask(&self) -> CandidateFlags {
         let mut mask = CandidateFlags::empty();
-        let mut add = |path, flags| {
-            if self.has(path) {
+        let mut add = |i: usize, flags| {
+            if self.has_index(i) {
                 mask |= flags;
             }
         };
-        add("candidates.first-party", CandidateFlags::FIRST_PARTY);
+        add(const { index("candidates.first-party") }, CandidateFlags::FIRST_PARTY);
         add(
-            "candidates.synthetic",
+            const { index("candidates.synthetic") },
             CandidateFlags::SYNTHETIC
                 | CandidateFlags::SYNTHETIC_METADATA_LABEL
                 | CandidateFlags::SYNTHETIC_UPLOADER_DECLARED
                 | CandidateFlags::SYNTHETIC_LABEL_STRIPPED
                 | CandidateFlags::DETECTOR_SCORE,
         );
-        add("candidates.engagement", CandidateFlags::ENGAGEMENT);
-        add("candidates.content-hash", CandidateFlags::CONTENT_HASH);
-        add("candidates.similarity-key", CandidateFlags::SIMILARITY_KEY);
-        add("candidates.price", CandidateFlags::PRICE | CandidateFlags::PRICE_PERSONALISED);
-        add("candidates.delivery", CandidateFlags::DELIVERY);
+        add(const { index("candidates.engagement") }, CandidateFlags::ENGAGEMENT);
+        add(const { index("candidates.content-hash") }, CandidateFlags::CONTENT_HASH);
+        add(const { index("candidates.similarity-key") }, CandidateFlags::SIMILARITY_KEY);
+        add(const { index("candidates.price") }, CandidateFlags::PRICE | CandidateFlags::PRICE_PERSONALISED);
+        add(const { index("candidates.delivery") }, CandidateFlags::DELIVERY);
         mask
     }
 
@@ -149,7 +182,7 @@ impl Reads {
     fn swap_unread(&self, r: &mut wire::Request, s: &mut wire::Request) {
         macro_rules! unread {
             ($($path:literal => $($field:ident).+;)*) => {$(
-                if !self.has($path) {
+                if !self.has_index(const { index($path) }) {
                     std::mem::swap(&mut r.$($field).+, &mut s.$($field).+);
                 }
             )*};

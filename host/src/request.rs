@@ -358,12 +358,18 @@ impl Request {
         if text.len() > MAX_REQUEST_BYTES {
             return Err(RequestError::TooLarge);
         }
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let request: Request = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| RequestError::Json {
-            path: e.path().to_string(),
-            error: e.into_inner(),
-        })?;
-        deserializer.end()?;
+        // The fast path; only a request that fails is parsed again, to say where.
+        let request: Request = match serde_json::from_str(text) {
+            Ok(request) => request,
+            Err(error) => {
+                let mut deserializer = serde_json::Deserializer::from_str(text);
+                return Err(match serde_path_to_error::deserialize::<_, Request>(&mut deserializer) {
+                    Err(e) => RequestError::Json { path: e.path().to_string(), error: e.into_inner() },
+                    // Trailing characters: the whole request parsed, so there is no path to name.
+                    Ok(_) => RequestError::Json { path: String::new(), error },
+                });
+            }
+        };
         request.check()?;
         Ok(request)
     }

@@ -75,11 +75,7 @@ fn request_records(resolve: &Resolve, request: TypeId) -> BTreeSet<TypeId> {
             }
         };
         match &resolve.types[id].kind {
-            TypeDefKind::Record(record) => {
-                if found.insert(id) {
-                    record.fields.iter().for_each(|f| visit(&f.ty));
-                }
-            }
+            TypeDefKind::Record(record) if found.insert(id) => record.fields.iter().for_each(|f| visit(&f.ty)),
             TypeDefKind::List(ty) | TypeDefKind::Option(ty) | TypeDefKind::Type(ty) => visit(ty),
             _ => {}
         }

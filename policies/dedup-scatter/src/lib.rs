@@ -143,7 +143,7 @@ pub fn scatter<'a>(items: &[Candidate<'a>], settings: &Settings) -> Vec<Candidat
 
 /// True if the last `limit` items do not all satisfy `same`.
 fn run_ok(order: &[Candidate<'_>], limit: usize, same: impl Fn(&Candidate<'_>) -> bool) -> bool {
-    order.len() < limit || !order[order.len() - limit..].iter().all(|o| same(o))
+    order.len() < limit || !order[order.len() - limit..].iter().all(same)
 }
 
 fn main_topic<'a>(item: &Candidate<'a>) -> Option<&'a str> {

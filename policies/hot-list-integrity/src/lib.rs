@@ -139,7 +139,7 @@ fn hotter(a: &Candidate<'_>, b: &Candidate<'_>) -> bool {
 }
 
 fn last_index(list: &[Candidate<'_>], pick: impl Fn(&Candidate<'_>) -> bool) -> Option<usize> {
-    list.iter().rposition(|c| pick(c))
+    list.iter().rposition(pick)
 }
 
 /// Items that never hold a ranked slot.

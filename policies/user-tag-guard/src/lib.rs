@@ -69,7 +69,7 @@ impl Policy for UserTagGuard {
             } else {
                 continue;
             };
-            decision.set_aside_tag(&tag.name, &finding);
+            decision.set_aside_tag(tag.name, &finding);
         }
         decision
     }
