@@ -262,6 +262,42 @@ impl ToSdk for host::Attributes {
     }
 }
 
+impl ToSdk for host::EngagementColumns {
+    type Sdk = sdk::EngagementColumns;
+    fn to_sdk(&self) -> sdk::EngagementColumns {
+        sdk::EngagementColumns {
+            views: self.views.to_sdk(),
+            likes: self.likes.to_sdk(),
+            comments: self.comments.to_sdk(),
+            shares: self.shares.to_sdk(),
+            low_reputation_share: self.low_reputation_share.to_sdk(),
+            velocity_per_hour: self.velocity_per_hour.to_sdk(),
+            baseline_per_hour: self.baseline_per_hour.to_sdk(),
+        }
+    }
+}
+
+impl ToSdk for host::PriceColumns {
+    type Sdk = sdk::PriceColumns;
+    fn to_sdk(&self) -> sdk::PriceColumns {
+        sdk::PriceColumns {
+            amount_fen: self.amount_fen.to_sdk(),
+            reference_fen: self.reference_fen.to_sdk(),
+            cohort: self.cohort.to_sdk(),
+        }
+    }
+}
+
+impl ToSdk for host::DeliveryColumns {
+    type Sdk = sdk::DeliveryColumns;
+    fn to_sdk(&self) -> sdk::DeliveryColumns {
+        sdk::DeliveryColumns {
+            promised_minutes: self.promised_minutes.to_sdk(),
+            safe_baseline_minutes: self.safe_baseline_minutes.to_sdk(),
+        }
+    }
+}
+
 impl ToSdk for host::Candidates {
     type Sdk = sdk::Candidates;
     fn to_sdk(&self) -> sdk::Candidates {
@@ -277,21 +313,12 @@ impl ToSdk for host::Candidates {
             score: self.score.to_sdk(),
             non_personal_score: self.non_personal_score.to_sdk(),
             detector_score: self.detector_score.to_sdk(),
-            views: self.views.to_sdk(),
-            likes: self.likes.to_sdk(),
-            comments: self.comments.to_sdk(),
-            shares: self.shares.to_sdk(),
-            low_reputation_share: self.low_reputation_share.to_sdk(),
-            velocity_per_hour: self.velocity_per_hour.to_sdk(),
-            baseline_per_hour: self.baseline_per_hour.to_sdk(),
+            engagement: self.engagement.to_sdk(),
             operator_actions: self.operator_actions.to_sdk(),
             content_hash: self.content_hash.to_sdk(),
             similarity_key: self.similarity_key.to_sdk(),
-            price_fen: self.price_fen.to_sdk(),
-            reference_price_fen: self.reference_price_fen.to_sdk(),
-            price_cohort: self.price_cohort.to_sdk(),
-            promised_minutes: self.promised_minutes.to_sdk(),
-            safe_baseline_minutes: self.safe_baseline_minutes.to_sdk(),
+            price: self.price.to_sdk(),
+            delivery: self.delivery.to_sdk(),
             attributes: self.attributes.to_sdk(),
         }
     }

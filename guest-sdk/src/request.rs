@@ -3,9 +3,9 @@
 //! rows (`for c in request.candidates() { c.topics() … }`) without
 //! allocating per candidate.
 //!
-//! A field the policy does not declare in `READS` arrives empty: its
-//! accessors give empty lists, zero, false, `None` and the first case of
-//! an enum. No accessor panics, whatever the host sends.
+//! A field the policy does not declare in `READS` arrives empty (a column
+//! as `none`): its accessors give empty lists, zero, false, `None` and the
+//! first case of an enum. No accessor panics, whatever the host sends.
 
 use crate::bindings::recguard::policy::types as wit;
 use crate::{AgeBand, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource};
@@ -64,7 +64,7 @@ impl Request {
                 continuous_minutes: usage.continuous_minutes,
                 items_this_session: usage.items_this_session,
                 spent_this_month_fen: usage.spent_this_month_fen,
-                session_topics: &usage.session_topics,
+                session_topics: usage.session_topics.as_ref(),
             },
             raw: user,
         }
@@ -74,6 +74,19 @@ impl Request {
     pub fn candidates(&self) -> Candidates<'_> {
         Candidates { columns: &self.raw.candidates }
     }
+}
+
+/// No strings: what an undeclared column reads as.
+static NO_STRINGS: wit::Strings = wit::Strings { text: String::new(), ends: Vec::new() };
+
+/// An optional column, or an empty one.
+fn column<T>(column: &Option<Vec<T>>) -> &[T] {
+    column.as_deref().unwrap_or(&[])
+}
+
+/// An optional string column, or an empty one.
+fn strings(column: &Option<wit::Strings>) -> &wit::Strings {
+    column.as_ref().unwrap_or(&NO_STRINGS)
 }
 
 /// String `i` of a string table, or `""` past its end.
@@ -169,31 +182,31 @@ pub struct Usage<'a> {
     pub items_this_session: u32,
     /// Money spent in the current calendar month, in fen.
     pub spent_this_month_fen: u64,
-    session_topics: &'a wit::SessionTopics,
+    session_topics: Option<&'a wit::SessionTopics>,
 }
 
 impl<'a> Usage<'a> {
     /// Items served this session, by topic: `(topic, items)`.
     pub fn session_topics(&self) -> impl Iterator<Item = (&'a str, u32)> + 'a {
-        let topics = self.session_topics;
-        Strs::all(&topics.topic).zip(topics.items.iter().copied())
+        self.session_topics.into_iter().flat_map(|topics| Strs::all(&topics.topic).zip(topics.items.iter().copied()))
     }
 }
 
 impl<'a> User<'a> {
     /// The interest tags in the user's profile (those no earlier policy set aside).
     pub fn tags(&self) -> impl Iterator<Item = UserTag<'a>> + 'a {
-        let tags = &self.raw.tags;
-        Strs::all(&tags.name).enumerate().map(move |(i, name)| UserTag {
-            name,
-            source: tags.source.get(i).copied().unwrap_or(TagSource::Inferred),
-            deleted_by_user: tags.deleted_by_user.get(i).copied().unwrap_or(false),
+        self.raw.tags.iter().flat_map(|tags| {
+            Strs::all(&tags.name).enumerate().map(move |(i, name)| UserTag {
+                name,
+                source: tags.source.get(i).copied().unwrap_or(TagSource::Inferred),
+                deleted_by_user: tags.deleted_by_user.get(i).copied().unwrap_or(false),
+            })
         })
     }
 
     /// Exemptions granted by a guardian.
     pub fn guardian_exemptions(&self) -> &'a [wit::GuardianExemption] {
-        &self.raw.guardian_exemptions
+        column(&self.raw.guardian_exemptions)
     }
 
     /// Whether a guardian's exemption for `scope` holds at `now_ms`: while
@@ -207,10 +220,11 @@ impl<'a> User<'a> {
 
     /// The "not interested" signals the user gave.
     pub fn not_interested(&self) -> impl Iterator<Item = NotInterested<'a>> + 'a {
-        let signals = &self.raw.not_interested;
-        Strs::all(&signals.value).enumerate().map(move |(i, value)| NotInterested {
-            target: signals.target.get(i).copied().unwrap_or(FeedbackTarget::Item),
-            value,
+        self.raw.not_interested.iter().flat_map(|signals| {
+            Strs::all(&signals.value).enumerate().map(move |(i, value)| NotInterested {
+                target: signals.target.get(i).copied().unwrap_or(FeedbackTarget::Item),
+                value,
+            })
         })
     }
 }
@@ -360,26 +374,29 @@ impl<'a> Candidate<'a> {
     }
 
     fn has(&self, flag: CandidateFlags) -> bool {
-        self.columns.flags.get(self.index).is_some_and(|f| f.contains(flag))
+        column(&self.columns.flags).get(self.index).is_some_and(|f| f.contains(flag))
     }
 
     /// The item's id, unique within the request.
     pub fn id(&self) -> &'a str {
-        string(&self.columns.id, self.index)
+        string(strings(&self.columns.id), self.index)
     }
 
     /// The author's or seller's id.
     pub fn author(&self) -> &'a str {
-        string(&self.columns.author, self.index)
+        string(strings(&self.columns.author), self.index)
     }
 
     /// What the item is.
     pub fn kind(&self) -> ItemKind {
-        self.columns.kind.get(self.index).copied().unwrap_or(ItemKind::Article)
+        column(&self.columns.kind).get(self.index).copied().unwrap_or(ItemKind::Article)
     }
 
-    fn list(&self, lists: &'a wit::StringLists) -> Strs<'a> {
-        Strs { strings: &lists.items, range: span(&lists.ends, self.index) }
+    fn list(&self, lists: &'a Option<wit::StringLists>) -> Strs<'a> {
+        match lists {
+            Some(lists) => Strs { strings: &lists.items, range: span(&lists.ends, self.index) },
+            None => Strs { strings: &NO_STRINGS, range: 0..0 },
+        }
     }
 
     /// Topic codes, e.g. "science".
@@ -404,24 +421,24 @@ impl<'a> Candidate<'a> {
             uploader_declared: self.has(CandidateFlags::SYNTHETIC_UPLOADER_DECLARED),
             detector_score: self
                 .has(CandidateFlags::DETECTOR_SCORE)
-                .then(|| at(&self.columns.detector_score, self.index)),
+                .then(|| at(column(&self.columns.detector_score), self.index)),
             label_stripped: self.has(CandidateFlags::SYNTHETIC_LABEL_STRIPPED),
         })
     }
 
     /// The provider's (possibly personalised) ranking score.
     pub fn score(&self) -> f64 {
-        at(&self.columns.score, self.index)
+        at(column(&self.columns.score), self.index)
     }
 
     /// A score that uses no personal characteristics.
     pub fn non_personal_score(&self) -> f64 {
-        at(&self.columns.non_personal_score, self.index)
+        at(column(&self.columns.non_personal_score), self.index)
     }
 
     /// Engagement behind the item's rank, if it has one.
     pub fn engagement(&self) -> Option<Engagement> {
-        let (c, i) = (self.columns, self.index);
+        let (c, i) = (self.columns.engagement.as_ref()?, self.index);
         self.has(CandidateFlags::ENGAGEMENT).then(|| Engagement {
             views: at(&c.views, i),
             likes: at(&c.likes, i),
@@ -435,14 +452,16 @@ impl<'a> Candidate<'a> {
 
     /// Manual interventions on the item.
     pub fn operator_actions(&self) -> impl Iterator<Item = OperatorAction<'a>> + 'a {
-        let actions = &self.columns.operator_actions;
-        span(&actions.ends, self.index).map(move |j| {
-            let reason = string(&actions.reason, j);
-            OperatorAction {
-                kind: actions.kind.get(j).copied().unwrap_or(OperatorActionKind::Pin),
-                operator: string(&actions.operator, j),
-                reason: (!reason.is_empty()).then_some(reason),
-            }
+        let index = self.index;
+        self.columns.operator_actions.iter().flat_map(move |actions| {
+            span(&actions.ends, index).map(move |j| {
+                let reason = string(&actions.reason, j);
+                OperatorAction {
+                    kind: actions.kind.get(j).copied().unwrap_or(OperatorActionKind::Pin),
+                    operator: string(&actions.operator, j),
+                    reason: (!reason.is_empty()).then_some(reason),
+                }
+            })
         })
     }
 
@@ -453,28 +472,28 @@ impl<'a> Candidate<'a> {
 
     /// Hash of the exact content, if known.
     pub fn content_hash(&self) -> Option<&'a str> {
-        self.has(CandidateFlags::CONTENT_HASH).then(|| string(&self.columns.content_hash, self.index))
+        self.has(CandidateFlags::CONTENT_HASH).then(|| string(strings(&self.columns.content_hash), self.index))
     }
 
     /// Locality-sensitive fingerprint (e.g. SimHash), if known.
     pub fn similarity_key(&self) -> Option<u64> {
-        self.has(CandidateFlags::SIMILARITY_KEY).then(|| at(&self.columns.similarity_key, self.index))
+        self.has(CandidateFlags::SIMILARITY_KEY).then(|| at(column(&self.columns.similarity_key), self.index))
     }
 
     /// The price quote, for goods and services.
     pub fn price(&self) -> Option<PriceQuote<'a>> {
-        let (c, i) = (self.columns, self.index);
+        let (c, i) = (self.columns.price.as_ref()?, self.index);
         self.has(CandidateFlags::PRICE).then(|| PriceQuote {
-            amount_fen: at(&c.price_fen, i),
-            reference_fen: at(&c.reference_price_fen, i),
-            cohort: string(&c.price_cohort, i),
+            amount_fen: at(&c.amount_fen, i),
+            reference_fen: at(&c.reference_fen, i),
+            cohort: string(&c.cohort, i),
             personalised: self.has(CandidateFlags::PRICE_PERSONALISED),
         })
     }
 
     /// Work-order terms, on the dispatch surface.
     pub fn delivery(&self) -> Option<DeliveryTerms> {
-        let (c, i) = (self.columns, self.index);
+        let (c, i) = (self.columns.delivery.as_ref()?, self.index);
         self.has(CandidateFlags::DELIVERY).then(|| DeliveryTerms {
             promised_minutes: at(&c.promised_minutes, i),
             safe_baseline_minutes: at(&c.safe_baseline_minutes, i),
@@ -483,8 +502,10 @@ impl<'a> Candidate<'a> {
 
     /// Free-form attributes: `(key, value)`.
     pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let attributes = &self.columns.attributes;
-        span(&attributes.ends, self.index).map(move |j| (string(&attributes.key, j), string(&attributes.value, j)))
+        let index = self.index;
+        self.columns.attributes.iter().flat_map(move |attributes| {
+            span(&attributes.ends, index).map(move |j| (string(&attributes.key, j), string(&attributes.value, j)))
+        })
     }
 
     /// The value of the first attribute named `key`.

@@ -326,16 +326,16 @@ impl Request {
                 identity_verified: user.identity_verified,
                 minors_mode: user.minors_mode,
                 personalisation_off: user.personalisation_off,
-                tags,
+                tags: Some(tags),
                 usage: wit::Usage {
                     minutes_today: user.usage.minutes_today,
                     continuous_minutes: user.usage.continuous_minutes,
                     items_this_session: user.usage.items_this_session,
-                    session_topics,
+                    session_topics: Some(session_topics),
                     spent_this_month_fen: user.usage.spent_this_month_fen,
                 },
-                guardian_exemptions: user.guardian_exemptions.clone(),
-                not_interested,
+                guardian_exemptions: Some(user.guardian_exemptions.clone()),
+                not_interested: Some(not_interested),
             },
             candidates: candidate_columns(&self.candidates),
         }
@@ -344,18 +344,15 @@ impl Request {
 
 fn candidate_columns(rows: &[Candidate]) -> wit::Candidates {
     use wit::CandidateFlags as F;
-    let mut c = wit::Candidates {
-        count: rows.len() as u32,
-        id: strings(),
-        author: strings(),
-        kind: Vec::new(),
-        flags: Vec::new(),
-        topics: string_lists(),
-        risk_tags: string_lists(),
-        labels: string_lists(),
-        score: Vec::new(),
-        non_personal_score: Vec::new(),
-        detector_score: Vec::new(),
+    let mut id = strings();
+    let mut author = strings();
+    let mut kind = Vec::new();
+    let mut all_flags = Vec::new();
+    let (mut topics, mut risk_tags, mut labels) = (string_lists(), string_lists(), string_lists());
+    let mut score = Vec::new();
+    let mut non_personal_score = Vec::new();
+    let mut detector_score = Vec::new();
+    let mut engagement = wit::EngagementColumns {
         views: Vec::new(),
         likes: Vec::new(),
         comments: Vec::new(),
@@ -363,70 +360,86 @@ fn candidate_columns(rows: &[Candidate]) -> wit::Candidates {
         low_reputation_share: Vec::new(),
         velocity_per_hour: Vec::new(),
         baseline_per_hour: Vec::new(),
-        operator_actions: wit::OperatorActions { ends: Vec::new(), kind: Vec::new(), operator: strings(), reason: strings() },
-        content_hash: strings(),
-        similarity_key: Vec::new(),
-        price_fen: Vec::new(),
-        reference_price_fen: Vec::new(),
-        price_cohort: strings(),
-        promised_minutes: Vec::new(),
-        safe_baseline_minutes: Vec::new(),
-        attributes: wit::Attributes { ends: Vec::new(), key: strings(), value: strings() },
     };
+    let mut actions = wit::OperatorActions { ends: Vec::new(), kind: Vec::new(), operator: strings(), reason: strings() };
+    let mut content_hash = strings();
+    let mut similarity_key = Vec::new();
+    let mut price = wit::PriceColumns { amount_fen: Vec::new(), reference_fen: Vec::new(), cohort: strings() };
+    let mut delivery = wit::DeliveryColumns { promised_minutes: Vec::new(), safe_baseline_minutes: Vec::new() };
+    let mut attributes = wit::Attributes { ends: Vec::new(), key: strings(), value: strings() };
     for item in rows {
         let mut flags = F::empty();
         let mut set = |flag: F, on: bool| flags.set(flag, on);
         set(F::FIRST_PARTY, item.first_party);
-        c.id.push(&item.id);
-        c.author.push(&item.author);
-        c.kind.push(item.kind);
-        c.topics.push(&item.topics);
-        c.risk_tags.push(&item.risk_tags);
-        c.labels.push(&item.labels);
-        c.score.push(item.score);
-        c.non_personal_score.push(item.non_personal_score);
+        id.push(&item.id);
+        author.push(&item.author);
+        kind.push(item.kind);
+        topics.push(&item.topics);
+        risk_tags.push(&item.risk_tags);
+        labels.push(&item.labels);
+        score.push(item.score);
+        non_personal_score.push(item.non_personal_score);
         let synthetic = item.synthetic.clone().unwrap_or_default();
         set(F::SYNTHETIC, item.synthetic.is_some());
         set(F::SYNTHETIC_METADATA_LABEL, synthetic.metadata_label);
         set(F::SYNTHETIC_UPLOADER_DECLARED, synthetic.uploader_declared);
         set(F::SYNTHETIC_LABEL_STRIPPED, synthetic.label_stripped);
         set(F::DETECTOR_SCORE, synthetic.detector_score.is_some());
-        c.detector_score.push(synthetic.detector_score.unwrap_or(0.0));
-        let engagement = item.engagement.clone().unwrap_or_default();
+        detector_score.push(synthetic.detector_score.unwrap_or(0.0));
+        let counts = item.engagement.clone().unwrap_or_default();
         set(F::ENGAGEMENT, item.engagement.is_some());
-        c.views.push(engagement.views);
-        c.likes.push(engagement.likes);
-        c.comments.push(engagement.comments);
-        c.shares.push(engagement.shares);
-        c.low_reputation_share.push(engagement.low_reputation_share);
-        c.velocity_per_hour.push(engagement.velocity_per_hour);
-        c.baseline_per_hour.push(engagement.baseline_per_hour);
+        engagement.views.push(counts.views);
+        engagement.likes.push(counts.likes);
+        engagement.comments.push(counts.comments);
+        engagement.shares.push(counts.shares);
+        engagement.low_reputation_share.push(counts.low_reputation_share);
+        engagement.velocity_per_hour.push(counts.velocity_per_hour);
+        engagement.baseline_per_hour.push(counts.baseline_per_hour);
         for action in &item.operator_actions {
-            c.operator_actions.kind.push(action.kind);
-            c.operator_actions.operator.push(&action.operator);
-            c.operator_actions.reason.push(action.reason.as_deref().unwrap_or(""));
+            actions.kind.push(action.kind);
+            actions.operator.push(&action.operator);
+            actions.reason.push(action.reason.as_deref().unwrap_or(""));
         }
-        c.operator_actions.ends.push(c.operator_actions.kind.len() as u32);
+        actions.ends.push(actions.kind.len() as u32);
         set(F::CONTENT_HASH, item.content_hash.is_some());
-        c.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
+        content_hash.push(item.content_hash.as_deref().unwrap_or(""));
         set(F::SIMILARITY_KEY, item.similarity_key.is_some());
-        c.similarity_key.push(item.similarity_key.unwrap_or(0));
+        similarity_key.push(item.similarity_key.unwrap_or(0));
         set(F::PRICE, item.price.is_some());
         set(F::PRICE_PERSONALISED, item.price.as_ref().is_some_and(|p| p.personalised));
-        c.price_fen.push(item.price.as_ref().map_or(0, |p| p.amount_fen));
-        c.reference_price_fen.push(item.price.as_ref().map_or(0, |p| p.reference_fen));
-        c.price_cohort.push(item.price.as_ref().map_or("", |p| p.cohort.as_str()));
+        price.amount_fen.push(item.price.as_ref().map_or(0, |p| p.amount_fen));
+        price.reference_fen.push(item.price.as_ref().map_or(0, |p| p.reference_fen));
+        price.cohort.push(item.price.as_ref().map_or("", |p| p.cohort.as_str()));
         set(F::DELIVERY, item.delivery.is_some());
-        c.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
-        c.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
+        delivery.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
+        delivery.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
         for attribute in &item.attributes {
-            c.attributes.key.push(&attribute.key);
-            c.attributes.value.push(&attribute.value);
+            attributes.key.push(&attribute.key);
+            attributes.value.push(&attribute.value);
         }
-        c.attributes.ends.push(c.attributes.key.ends.len() as u32);
-        c.flags.push(flags);
+        attributes.ends.push(attributes.key.ends.len() as u32);
+        all_flags.push(flags);
     }
-    c
+    wit::Candidates {
+        count: rows.len() as u32,
+        id: Some(id),
+        author: Some(author),
+        kind: Some(kind),
+        flags: Some(all_flags),
+        topics: Some(topics),
+        risk_tags: Some(risk_tags),
+        labels: Some(labels),
+        score: Some(score),
+        non_personal_score: Some(non_personal_score),
+        detector_score: Some(detector_score),
+        engagement: Some(engagement),
+        operator_actions: Some(actions),
+        content_hash: Some(content_hash),
+        similarity_key: Some(similarity_key),
+        price: Some(price),
+        delivery: Some(delivery),
+        attributes: Some(attributes),
+    }
 }
 
 /// An action on a candidate, named by id (for assertions).
@@ -574,9 +587,9 @@ mod tests {
     #[test]
     fn undeclared_columns_read_as_empty_without_panicking() {
         let mut raw = request(Surface::Feed, AgeBand::Adult, "2026-11-27T12:00", 480).with_candidates(&["a", "b"]).to_wit();
-        raw.candidates.id = strings();
-        raw.candidates.topics = string_lists();
-        raw.candidates.flags.clear();
+        raw.candidates.id = None;
+        raw.candidates.topics = None;
+        raw.candidates.flags = None;
         let request = crate::Request::from_wit(raw);
         let item = request.candidates().get(1).unwrap();
         assert_eq!((item.id(), item.topics().count(), item.price().is_none()), ("", 0, true));

@@ -154,8 +154,8 @@ impl Chain {
         } else {
             (0..served.len())
                 .map(|i| ServedItem {
-                    id: served.id.get(i).to_string(),
-                    labels: served.labels.of(i).map(str::to_string).collect(),
+                    id: served.ids().get(i).to_string(),
+                    labels: served.labels_of(i).map(str::to_string).collect(),
                     price_fen: served.price(i),
                 })
                 .collect()

@@ -67,7 +67,7 @@ pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, li
         if i >= count {
             return Err(invalid(format!("an action names candidate {i}, but the list has {count}")));
         }
-        let id = candidates.id.get(i);
+        let id = candidates.ids().get(i);
         let mut is_new = false;
         match &action.action {
             Action::Reprice(_) if candidates.price(i).is_none() => {
@@ -81,7 +81,7 @@ pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, li
                     )));
                 }
                 let (present, added) =
-                    labels.entry(i).or_insert_with(|| (candidates.labels.of(i).collect(), 0));
+                    labels.entry(i).or_insert_with(|| (candidates.labels_of(i).collect(), 0));
                 if present.insert(label.as_str()) {
                     *added += 1;
                     is_new = true;
@@ -106,7 +106,7 @@ pub(crate) fn check(decision: Decision, against: Against<'_>, issuer: Issuer, li
                 return Err(invalid(format!("the rerank names candidate {i}, but the list has {count}")));
             };
             if std::mem::replace(seen, true) {
-                return Err(invalid(format!("the rerank names candidate '{}' twice", candidates.id.get(i as usize))));
+                return Err(invalid(format!("the rerank names candidate '{}' twice", candidates.ids().get(i as usize))));
             }
         }
     }

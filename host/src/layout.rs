@@ -127,20 +127,21 @@ impl wire::Request {
                 identity_verified: user.identity_verified,
                 minors_mode: user.minors_mode,
                 personalisation_off: user.personalisation_off,
-                tags,
+                tags: Some(tags),
                 usage: wire::Usage {
                     minutes_today: user.usage.minutes_today,
                     continuous_minutes: user.usage.continuous_minutes,
                     items_this_session: user.usage.items_this_session,
-                    session_topics,
+                    session_topics: Some(session_topics),
                     spent_this_month_fen: user.usage.spent_this_month_fen,
                 },
-                guardian_exemptions: user
-                    .guardian_exemptions
-                    .iter()
-                    .map(|e| wire::GuardianExemption { scope: e.scope, expires_at_ms: e.expires_at_ms })
-                    .collect(),
-                not_interested,
+                guardian_exemptions: Some(
+                    user.guardian_exemptions
+                        .iter()
+                        .map(|e| wire::GuardianExemption { scope: e.scope, expires_at_ms: e.expires_at_ms })
+                        .collect(),
+                ),
+                not_interested: Some(not_interested),
             },
             candidates: candidate_columns(request),
         }
@@ -149,35 +150,22 @@ impl wire::Request {
 
 fn candidate_columns(request: &Request) -> wire::Candidates {
     let n = request.candidates.len();
-    let mut c = wire::Candidates {
-        count: n as u32,
-        id: Strings::with_capacity(n, n * 8),
-        author: Strings::with_capacity(n, n * 8),
-        kind: Vec::with_capacity(n),
-        flags: Vec::with_capacity(n),
-        topics: wire::StringLists { ends: Vec::with_capacity(n), items: Strings::with_capacity(n * 2, n * 16) },
-        risk_tags: wire::StringLists { ends: Vec::with_capacity(n), items: Strings::default() },
-        labels: wire::StringLists { ends: Vec::with_capacity(n), items: Strings::default() },
-        score: Vec::with_capacity(n),
-        non_personal_score: Vec::with_capacity(n),
-        detector_score: Vec::with_capacity(n),
-        views: Vec::with_capacity(n),
-        likes: Vec::with_capacity(n),
-        comments: Vec::with_capacity(n),
-        shares: Vec::with_capacity(n),
-        low_reputation_share: Vec::with_capacity(n),
-        velocity_per_hour: Vec::with_capacity(n),
-        baseline_per_hour: Vec::with_capacity(n),
-        operator_actions: wire::OperatorActions { ends: Vec::with_capacity(n), ..Default::default() },
-        content_hash: Strings::with_capacity(n, 0),
-        similarity_key: Vec::with_capacity(n),
-        price_fen: Vec::with_capacity(n),
-        reference_price_fen: Vec::with_capacity(n),
-        price_cohort: Strings::with_capacity(n, 0),
-        promised_minutes: Vec::with_capacity(n),
-        safe_baseline_minutes: Vec::with_capacity(n),
-        attributes: wire::Attributes { ends: Vec::with_capacity(n), ..Default::default() },
-    };
+    let lists = || wire::StringLists { ends: Vec::with_capacity(n), items: Strings::default() };
+    let mut id = Strings::with_capacity(n, n * 8);
+    let mut author = Strings::with_capacity(n, n * 8);
+    let mut kind = Vec::with_capacity(n);
+    let mut all_flags = Vec::with_capacity(n);
+    let (mut topics, mut risk_tags, mut labels) = (lists(), lists(), lists());
+    let mut score = Vec::with_capacity(n);
+    let mut non_personal_score = Vec::with_capacity(n);
+    let mut detector_score = Vec::with_capacity(n);
+    let mut engagement = wire::EngagementColumns::default();
+    let mut actions = wire::OperatorActions { ends: Vec::with_capacity(n), ..Default::default() };
+    let mut content_hash = Strings::with_capacity(n, 0);
+    let mut similarity_key = Vec::with_capacity(n);
+    let mut price = wire::PriceColumns::default();
+    let mut delivery = wire::DeliveryColumns::default();
+    let mut attributes = wire::Attributes { ends: Vec::with_capacity(n), ..Default::default() };
     for item in &request.candidates {
         let mut flags = CandidateFlags::empty();
         let mut set = |flag, on: bool| {
@@ -186,119 +174,162 @@ fn candidate_columns(request: &Request) -> wire::Candidates {
             }
         };
         set(CandidateFlags::FIRST_PARTY, item.first_party);
-        c.id.push(&item.id);
-        c.author.push(&item.author);
-        c.kind.push(item.kind);
-        c.topics.push(&item.topics);
-        c.risk_tags.push(&item.risk_tags);
-        c.labels.push(&item.labels);
-        c.score.push(item.score);
-        c.non_personal_score.push(item.non_personal_score);
+        id.push(&item.id);
+        author.push(&item.author);
+        kind.push(item.kind);
+        topics.push(&item.topics);
+        risk_tags.push(&item.risk_tags);
+        labels.push(&item.labels);
+        score.push(item.score);
+        non_personal_score.push(item.non_personal_score);
 
         let synthetic = item.synthetic.as_ref();
         set(CandidateFlags::SYNTHETIC, synthetic.is_some());
         set(CandidateFlags::SYNTHETIC_METADATA_LABEL, synthetic.is_some_and(|s| s.metadata_label));
         set(CandidateFlags::SYNTHETIC_UPLOADER_DECLARED, synthetic.is_some_and(|s| s.uploader_declared));
         set(CandidateFlags::SYNTHETIC_LABEL_STRIPPED, synthetic.is_some_and(|s| s.label_stripped));
-        let score = synthetic.and_then(|s| s.detector_score);
-        set(CandidateFlags::DETECTOR_SCORE, score.is_some());
-        c.detector_score.push(score.unwrap_or(0.0));
+        let detector = synthetic.and_then(|s| s.detector_score);
+        set(CandidateFlags::DETECTOR_SCORE, detector.is_some());
+        detector_score.push(detector.unwrap_or(0.0));
 
-        let engagement = item.engagement.clone().unwrap_or_default();
+        let counts = item.engagement.clone().unwrap_or_default();
         set(CandidateFlags::ENGAGEMENT, item.engagement.is_some());
-        c.views.push(engagement.views);
-        c.likes.push(engagement.likes);
-        c.comments.push(engagement.comments);
-        c.shares.push(engagement.shares);
-        c.low_reputation_share.push(engagement.low_reputation_share);
-        c.velocity_per_hour.push(engagement.velocity_per_hour);
-        c.baseline_per_hour.push(engagement.baseline_per_hour);
+        engagement.views.push(counts.views);
+        engagement.likes.push(counts.likes);
+        engagement.comments.push(counts.comments);
+        engagement.shares.push(counts.shares);
+        engagement.low_reputation_share.push(counts.low_reputation_share);
+        engagement.velocity_per_hour.push(counts.velocity_per_hour);
+        engagement.baseline_per_hour.push(counts.baseline_per_hour);
 
         for action in &item.operator_actions {
-            c.operator_actions.kind.push(action.kind);
-            c.operator_actions.operator.push(&action.operator);
-            c.operator_actions.reason.push(action.reason.as_deref().unwrap_or(""));
+            actions.kind.push(action.kind);
+            actions.operator.push(&action.operator);
+            actions.reason.push(action.reason.as_deref().unwrap_or(""));
         }
-        c.operator_actions.ends.push(c.operator_actions.kind.len() as u32);
+        actions.ends.push(actions.kind.len() as u32);
 
         set(CandidateFlags::CONTENT_HASH, item.content_hash.is_some());
-        c.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
+        content_hash.push(item.content_hash.as_deref().unwrap_or(""));
         set(CandidateFlags::SIMILARITY_KEY, item.similarity_key.is_some());
-        c.similarity_key.push(item.similarity_key.unwrap_or(0));
+        similarity_key.push(item.similarity_key.unwrap_or(0));
 
-        let price = item.price.as_ref();
-        set(CandidateFlags::PRICE, price.is_some());
-        set(CandidateFlags::PRICE_PERSONALISED, price.is_some_and(|p| p.personalised));
-        c.price_fen.push(price.map_or(0, |p| p.amount_fen));
-        c.reference_price_fen.push(price.map_or(0, |p| p.reference_fen));
-        c.price_cohort.push(price.map_or("", |p| p.cohort.as_str()));
+        let quote = item.price.as_ref();
+        set(CandidateFlags::PRICE, quote.is_some());
+        set(CandidateFlags::PRICE_PERSONALISED, quote.is_some_and(|p| p.personalised));
+        price.amount_fen.push(quote.map_or(0, |p| p.amount_fen));
+        price.reference_fen.push(quote.map_or(0, |p| p.reference_fen));
+        price.cohort.push(quote.map_or("", |p| p.cohort.as_str()));
 
         set(CandidateFlags::DELIVERY, item.delivery.is_some());
-        c.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
-        c.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
+        delivery.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
+        delivery.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
 
         for attribute in &item.attributes {
-            c.attributes.key.push(&attribute.key);
-            c.attributes.value.push(&attribute.value);
+            attributes.key.push(&attribute.key);
+            attributes.value.push(&attribute.value);
         }
-        c.attributes.ends.push(c.attributes.key.len() as u32);
-        c.flags.push(flags);
+        attributes.ends.push(attributes.key.len() as u32);
+        all_flags.push(flags);
     }
-    c
+    wire::Candidates {
+        count: n as u32,
+        id: Some(id),
+        author: Some(author),
+        kind: Some(kind),
+        flags: Some(all_flags),
+        topics: Some(topics),
+        risk_tags: Some(risk_tags),
+        labels: Some(labels),
+        score: Some(score),
+        non_personal_score: Some(non_personal_score),
+        detector_score: Some(detector_score),
+        engagement: Some(engagement),
+        operator_actions: Some(actions),
+        content_hash: Some(content_hash),
+        similarity_key: Some(similarity_key),
+        price: Some(price),
+        delivery: Some(delivery),
+        attributes: Some(attributes),
+    }
 }
+
+/// The strings at `order` of a column the host holds (every column, in its working copy).
+fn gather_strings(column: &Option<Strings>, order: &[usize]) -> Option<Strings> {
+    column.as_ref().map(|strings| strings.gather(order))
+}
+
+fn gather_column<T: Copy>(column: &Option<Vec<T>>, order: &[usize]) -> Option<Vec<T>> {
+    column.as_ref().map(|values| gather(values, order))
+}
+
+/// The entries of per-candidate lists at `order`: their new ends, and the entries in order.
+fn gather_spans(ends: &[u32], order: &[usize]) -> (Vec<u32>, Vec<usize>) {
+    let mut new_ends = Vec::with_capacity(order.len());
+    let mut entries = Vec::new();
+    for &i in order {
+        entries.extend(span(ends, i));
+        new_ends.push(entries.len() as u32);
+    }
+    (new_ends, entries)
+}
+
+/// No strings: what an absent column reads as.
+static NO_STRINGS: Strings = Strings { text: String::new(), ends: Vec::new() };
 
 impl wire::Candidates {
     /// The candidates at positions `order` (each at most once), in that
     /// order, with `added_labels(i)` appended to candidate `i`'s labels.
     pub(crate) fn gather<'a>(&self, order: &[usize], added_labels: &dyn Fn(usize) -> &'a [String]) -> wire::Candidates {
-        let ranges = |ends: &[u32]| -> (Vec<u32>, Vec<usize>) {
-            let mut new_ends = Vec::with_capacity(order.len());
-            let mut entries = Vec::new();
-            for &i in order {
-                entries.extend(span(ends, i));
-                new_ends.push(entries.len() as u32);
-            }
-            (new_ends, entries)
+        let none: &dyn Fn(usize) -> &'a [String] = &|_| &[];
+        let lists = |column: &Option<wire::StringLists>, added: &dyn Fn(usize) -> &'a [String]| {
+            column.as_ref().map(|lists| lists.gather_with(order, added))
         };
-        let (action_ends, actions) = ranges(&self.operator_actions.ends);
-        let (attribute_ends, attributes) = ranges(&self.attributes.ends);
         wire::Candidates {
             count: order.len() as u32,
-            id: self.id.gather(order),
-            author: self.author.gather(order),
-            kind: gather(&self.kind, order),
-            flags: gather(&self.flags, order),
-            topics: self.topics.gather_with(order, &|_| &[]),
-            risk_tags: self.risk_tags.gather_with(order, &|_| &[]),
-            labels: self.labels.gather_with(order, added_labels),
-            score: gather(&self.score, order),
-            non_personal_score: gather(&self.non_personal_score, order),
-            detector_score: gather(&self.detector_score, order),
-            views: gather(&self.views, order),
-            likes: gather(&self.likes, order),
-            comments: gather(&self.comments, order),
-            shares: gather(&self.shares, order),
-            low_reputation_share: gather(&self.low_reputation_share, order),
-            velocity_per_hour: gather(&self.velocity_per_hour, order),
-            baseline_per_hour: gather(&self.baseline_per_hour, order),
-            operator_actions: wire::OperatorActions {
-                ends: action_ends,
-                kind: gather(&self.operator_actions.kind, &actions),
-                operator: self.operator_actions.operator.gather(&actions),
-                reason: self.operator_actions.reason.gather(&actions),
-            },
-            content_hash: self.content_hash.gather(order),
-            similarity_key: gather(&self.similarity_key, order),
-            price_fen: gather(&self.price_fen, order),
-            reference_price_fen: gather(&self.reference_price_fen, order),
-            price_cohort: self.price_cohort.gather(order),
-            promised_minutes: gather(&self.promised_minutes, order),
-            safe_baseline_minutes: gather(&self.safe_baseline_minutes, order),
-            attributes: wire::Attributes {
-                ends: attribute_ends,
-                key: self.attributes.key.gather(&attributes),
-                value: self.attributes.value.gather(&attributes),
-            },
+            id: gather_strings(&self.id, order),
+            author: gather_strings(&self.author, order),
+            kind: gather_column(&self.kind, order),
+            flags: gather_column(&self.flags, order),
+            topics: lists(&self.topics, none),
+            risk_tags: lists(&self.risk_tags, none),
+            labels: lists(&self.labels, added_labels),
+            score: gather_column(&self.score, order),
+            non_personal_score: gather_column(&self.non_personal_score, order),
+            detector_score: gather_column(&self.detector_score, order),
+            engagement: self.engagement.as_ref().map(|e| wire::EngagementColumns {
+                views: gather(&e.views, order),
+                likes: gather(&e.likes, order),
+                comments: gather(&e.comments, order),
+                shares: gather(&e.shares, order),
+                low_reputation_share: gather(&e.low_reputation_share, order),
+                velocity_per_hour: gather(&e.velocity_per_hour, order),
+                baseline_per_hour: gather(&e.baseline_per_hour, order),
+            }),
+            operator_actions: self.operator_actions.as_ref().map(|a| {
+                let (ends, entries) = gather_spans(&a.ends, order);
+                wire::OperatorActions {
+                    ends,
+                    kind: gather(&a.kind, &entries),
+                    operator: a.operator.gather(&entries),
+                    reason: a.reason.gather(&entries),
+                }
+            }),
+            content_hash: gather_strings(&self.content_hash, order),
+            similarity_key: gather_column(&self.similarity_key, order),
+            price: self.price.as_ref().map(|p| wire::PriceColumns {
+                amount_fen: gather(&p.amount_fen, order),
+                reference_fen: gather(&p.reference_fen, order),
+                cohort: p.cohort.gather(order),
+            }),
+            delivery: self.delivery.as_ref().map(|d| wire::DeliveryColumns {
+                promised_minutes: gather(&d.promised_minutes, order),
+                safe_baseline_minutes: gather(&d.safe_baseline_minutes, order),
+            }),
+            attributes: self.attributes.as_ref().map(|a| {
+                let (ends, entries) = gather_spans(&a.ends, order);
+                wire::Attributes { ends, key: a.key.gather(&entries), value: a.value.gather(&entries) }
+            }),
         }
     }
 
@@ -312,9 +343,38 @@ impl wire::Candidates {
         self.count == 0
     }
 
+    /// The candidates' ids (none if the column is absent).
+    pub fn ids(&self) -> &Strings {
+        self.id.as_ref().unwrap_or(&NO_STRINGS)
+    }
+
+    /// Candidate `i`'s labels.
+    pub fn labels_of(&self, i: usize) -> impl Iterator<Item = &str> + '_ {
+        self.labels.iter().flat_map(move |labels| labels.of(i))
+    }
+
+    /// Candidate `i`'s non-personal score (0 if the column is absent).
+    pub fn non_personal_score_of(&self, i: usize) -> f64 {
+        self.non_personal_score.as_ref().and_then(|s| s.get(i)).copied().unwrap_or(0.0)
+    }
+
+    fn has(&self, i: usize, flag: CandidateFlags) -> bool {
+        self.flags.as_ref().and_then(|f| f.get(i)).is_some_and(|f| f.contains(flag))
+    }
+
     /// Candidate `i`'s price quote in fen, if it has one.
     pub fn price(&self, i: usize) -> Option<u64> {
-        self.flags[i].contains(CandidateFlags::PRICE).then(|| self.price_fen[i])
+        if !self.has(i, CandidateFlags::PRICE) {
+            return None;
+        }
+        self.price.as_ref().and_then(|p| p.amount_fen.get(i)).copied()
+    }
+
+    /// Serves candidate `i` (which has a price quote) at `fen`.
+    pub(crate) fn set_price(&mut self, i: usize, fen: u64) {
+        if let Some(amount) = self.price.as_mut().and_then(|p| p.amount_fen.get_mut(i)) {
+            *amount = fen;
+        }
     }
 }
 

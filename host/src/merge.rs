@@ -61,7 +61,7 @@ pub(crate) struct Working {
 impl Working {
     pub fn new(request: wire::Request) -> Self {
         Working {
-            original_size: RequestSize { candidates: request.candidates.len(), user_tags: request.user.tags.name.len() },
+            original_size: RequestSize { candidates: request.candidates.len(), user_tags: request.user.tags.as_ref().map_or(0, |t| t.name.len()) },
             request,
             protected_position: HashSet::new(),
             protected_price: HashSet::new(),
@@ -92,7 +92,7 @@ impl Working {
 
     /// The id of the candidate at `position` now.
     fn id(&self, position: usize) -> &str {
-        self.request.candidates.id.get(position)
+        self.request.candidates.ids().get(position)
     }
 
     /// Effects the decision would have, without applying them (monitor mode).
@@ -122,7 +122,7 @@ impl Working {
         let mut added_labels: HashMap<usize, Vec<String>> = HashMap::new();
 
         for ((action, &i), &is_new_label) in decision.actions.iter().zip(&positions).zip(&new_label) {
-            let id = self.request.candidates.id.get(i);
+            let id = self.request.candidates.ids().get(i);
             let mut result = EffectResult::Applied;
             match &action.action {
                 Action::Drop => dropped[i] = true,
@@ -139,7 +139,7 @@ impl Working {
                         if issuer == Issuer::Regulator {
                             self.protected_price.insert(id.to_string());
                         }
-                        self.request.candidates.price_fen[i] = *fen;
+                        self.request.candidates.set_price(i, *fen);
                     }
                 }
                 Action::MoveBy(places) => {
@@ -151,7 +151,7 @@ impl Working {
                 }
             }
             effects.push(Effect {
-                candidate: Some(self.request.candidates.id.get(i).to_string()),
+                candidate: Some(self.request.candidates.ids().get(i).to_string()),
                 change: action_change(&action.action),
                 code: finding_code(&decision, action.finding),
                 result,
@@ -202,7 +202,9 @@ impl Working {
         }
         if !decision.tags_set_aside.is_empty() {
             let aside: HashSet<&str> = decision.tags_set_aside.iter().map(|t| t.tag.as_str()).collect();
-            self.request.user.tags.retain(|name| !aside.contains(name));
+            if let Some(tags) = self.request.user.tags.as_mut() {
+                tags.retain(|name| !aside.contains(name));
+            }
             for tag in &decision.tags_set_aside {
                 if self.tags_reported.insert(tag.tag.clone()) {
                     self.tags_set_aside.push(tag.tag.clone());
@@ -229,12 +231,13 @@ impl Working {
         let candidates = &self.request.candidates;
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by(|&a, &b| {
-            candidates.non_personal_score[b]
-                .total_cmp(&candidates.non_personal_score[a])
-                .then_with(|| candidates.id.get(a).cmp(candidates.id.get(b)))
+            candidates
+                .non_personal_score_of(b)
+                .total_cmp(&candidates.non_personal_score_of(a))
+                .then_with(|| candidates.ids().get(a).cmp(candidates.ids().get(b)))
         });
         self.request.candidates = candidates.gather(&order, &|_| &[]);
-        self.protected_position.extend(self.request.candidates.id.iter().map(str::to_string));
+        self.protected_position.extend(self.request.candidates.ids().iter().map(str::to_string));
         self.personalised = false;
     }
 

@@ -95,7 +95,7 @@ fn refusal(working: &Working, issuer: Issuer, decision: Decision) -> Failure {
 }
 
 fn ids(working: &Working) -> Vec<&str> {
-    working.request.candidates.id.iter().collect()
+    working.request.candidates.ids().iter().collect()
 }
 
 #[test]
@@ -130,18 +130,19 @@ fn a_provider_cannot_move_or_reprice_what_a_regulator_set() {
 #[test]
 fn labels_are_not_repeated_and_notices_and_tags_are_reported_once() {
     let mut working = working(2);
-    working.request.user.tags.name.push("gambling");
-    working.request.user.tags.source.push(TagSource::Inferred);
-    working.request.user.tags.deleted_by_user.push(false);
+    let tags = working.request.user.tags.as_mut().expect("the host holds every column");
+    tags.name.push("gambling");
+    tags.source.push(TagSource::Inferred);
+    tags.deleted_by_user.push(false);
     let mut d = decision(&working, vec![("c0", Action::Label("AI".into())), ("c0", Action::Label("AI".into()))]);
     d.notices = vec![Notice { finding: 0, text: "n".into(), link: None }, Notice { finding: 0, text: "n".into(), link: None }];
     d.tags_set_aside = vec![TagSetAside { tag: "gambling".into(), finding: 0 }; 2];
     apply(&mut working, Issuer::Regulator, d.clone());
     apply(&mut working, Issuer::Regulator, d);
-    assert_eq!(working.request.candidates.labels.of(0).collect::<Vec<_>>(), ["AI"]);
+    assert_eq!(working.request.candidates.labels_of(0).collect::<Vec<_>>(), ["AI"]);
     assert_eq!(working.notices.len(), 1);
     assert_eq!(working.tags_set_aside, ["gambling"]);
-    assert!(working.request.user.tags.name.is_empty());
+    assert!(working.request.user.tags.as_ref().unwrap().name.is_empty());
 }
 
 #[test]
@@ -220,7 +221,7 @@ fn provider_labels_cannot_use_up_the_regulators_allowance() {
     // … while a regulator's labels still go through, up to its own allowance.
     let d = labels(&working, "r", MAX_ADDED_LABELS_PER_ISSUER);
     apply(&mut working, Issuer::Regulator, d);
-    assert_eq!(working.request.candidates.labels.of(0).count(), 2 * MAX_ADDED_LABELS_PER_ISSUER as usize);
+    assert_eq!(working.request.candidates.labels_of(0).count(), 2 * MAX_ADDED_LABELS_PER_ISSUER as usize);
 }
 
 #[test]

@@ -154,11 +154,11 @@ impl Reads {
     /// starts empty); [`Reads::restore`] moves them back.
     pub(crate) fn hide(&self, request: &mut wire::Request, stash: &mut wire::Request) {
         let mask = self.flag_mask();
-        if mask != CandidateFlags::all() && !request.candidates.flags.is_empty() {
+        if mask != CandidateFlags::all() {
             stash.candidates.flags = if mask == CandidateFlags::empty() {
-                Vec::new()
+                None
             } else {
-                request.candidates.flags.iter().map(|&f| f & mask).collect()
+                request.candidates.flags.as_ref().map(|flags| flags.iter().map(|&f| f & mask).collect())
             };
             std::mem::swap(&mut request.candidates.flags, &mut stash.candidates.flags);
         }
@@ -173,7 +173,7 @@ impl Reads {
 
     /// Moves back what [`Reads::hide`] moved out.
     pub(crate) fn restore(&self, request: &mut wire::Request, stash: &mut wire::Request) {
-        if self.flag_mask() != CandidateFlags::all() && !stash.candidates.flags.is_empty() {
+        if self.flag_mask() != CandidateFlags::all() {
             std::mem::swap(&mut request.candidates.flags, &mut stash.candidates.flags);
         }
         self.swap_unread(request, stash);
@@ -214,21 +214,12 @@ impl Reads {
             "candidates.synthetic" => candidates.detector_score;
             "candidates.score" => candidates.score;
             "candidates.non-personal-score" => candidates.non_personal_score;
-            "candidates.engagement" => candidates.views;
-            "candidates.engagement" => candidates.likes;
-            "candidates.engagement" => candidates.comments;
-            "candidates.engagement" => candidates.shares;
-            "candidates.engagement" => candidates.low_reputation_share;
-            "candidates.engagement" => candidates.velocity_per_hour;
-            "candidates.engagement" => candidates.baseline_per_hour;
+            "candidates.engagement" => candidates.engagement;
             "candidates.operator-actions" => candidates.operator_actions;
             "candidates.content-hash" => candidates.content_hash;
             "candidates.similarity-key" => candidates.similarity_key;
-            "candidates.price" => candidates.price_fen;
-            "candidates.price" => candidates.reference_price_fen;
-            "candidates.price" => candidates.price_cohort;
-            "candidates.delivery" => candidates.promised_minutes;
-            "candidates.delivery" => candidates.safe_baseline_minutes;
+            "candidates.price" => candidates.price;
+            "candidates.delivery" => candidates.delivery;
             "candidates.attributes" => candidates.attributes;
         }
     }
@@ -275,18 +266,20 @@ mod tests {
     fn hidden_fields_arrive_empty_and_come_back() {
         let mut request = wire::Request { now_ms: 5, surface: wire::Surface::HotList, ..Default::default() };
         request.candidates.count = 2;
-        request.candidates.topics.ends = vec![1, 2];
-        request.candidates.topics.items.text = "ab".into();
-        request.candidates.topics.items.ends = vec![1, 2];
-        request.candidates.flags = vec![CandidateFlags::PRICE | CandidateFlags::FIRST_PARTY, CandidateFlags::ENGAGEMENT];
+        request.candidates.topics = Some(wire::StringLists {
+            ends: vec![1, 2],
+            items: wire::Strings { text: "ab".into(), ends: vec![1, 2] },
+        });
+        request.candidates.flags =
+            Some(vec![CandidateFlags::PRICE | CandidateFlags::FIRST_PARTY, CandidateFlags::ENGAGEMENT]);
         let original = request.clone();
         let reads = Reads::from_paths(&["now-ms", "candidates.first-party"]).unwrap();
         let mut stash = wire::Request::default();
         reads.hide(&mut request, &mut stash);
         assert_eq!(request.now_ms, 5);
         assert_eq!(request.surface, wire::Surface::Feed);
-        assert!(request.candidates.topics.ends.is_empty() && request.candidates.topics.items.text.is_empty());
-        assert_eq!(request.candidates.flags, [CandidateFlags::FIRST_PARTY, CandidateFlags::empty()]);
+        assert!(request.candidates.topics.is_none());
+        assert_eq!(request.candidates.flags, Some(vec![CandidateFlags::FIRST_PARTY, CandidateFlags::empty()]));
         assert_eq!(request.candidates.count, 2);
         reads.restore(&mut request, &mut stash);
         assert_eq!(request, original);

@@ -426,7 +426,7 @@ pub struct Usage {
     pub items_this_session: u32,
     /// Items served this session, by topic.
     #[component(name = "session-topics")]
-    pub session_topics: SessionTopics,
+    pub session_topics: Option<SessionTopics>,
     /// Money spent in the current calendar month, in fen (0.01 CNY).
     #[component(name = "spent-this-month-fen")]
     pub spent_this_month_fen: u64,
@@ -465,16 +465,16 @@ pub struct User {
     pub personalisation_off: bool,
     /// Interest tags in the user's profile.
     #[component(name = "tags")]
-    pub tags: UserTags,
+    pub tags: Option<UserTags>,
     /// Usage so far.
     #[component(name = "usage")]
     pub usage: Usage,
     /// Exemptions granted by a guardian.
     #[component(name = "guardian-exemptions")]
-    pub guardian_exemptions: Vec<GuardianExemption>,
+    pub guardian_exemptions: Option<Vec<GuardianExemption>>,
     /// "Not interested" signals.
     #[component(name = "not-interested")]
-    pub not_interested: NotInterested,
+    pub not_interested: Option<NotInterested>,
 }
 
 /// Yes-or-no facts about a candidate, and which optional fields it has.
@@ -547,46 +547,11 @@ pub struct Attributes {
     pub value: Strings,
 }
 
-/// The items the provider would like to show, as columns: entry i of
-/// every column is candidate i. In the provider's order (best first),
-/// as the chain has changed it so far.
+/// Engagement counts behind each item's rank (where flag `engagement` is set).
 #[derive(Clone, Debug, Default, PartialEq, ComponentType, Lower)]
 #[component(record)]
-pub struct Candidates {
-    /// The number of candidates (always filled).
-    #[component(name = "count")]
-    pub count: u32,
-    /// The items' ids, unique within the request.
-    #[component(name = "id")]
-    pub id: Strings,
-    /// The authors' or sellers' ids.
-    #[component(name = "author")]
-    pub author: Strings,
-    /// What each item is.
-    #[component(name = "kind")]
-    pub kind: Vec<ItemKind>,
-    /// Yes-or-no facts, and which optional fields each item has.
-    #[component(name = "flags")]
-    pub flags: Vec<CandidateFlags>,
-    /// Topic codes, e.g. "science", "celebrity-ranking".
-    #[component(name = "topics")]
-    pub topics: StringLists,
-    /// Risk tags from moderation, e.g. "unsafe-imitation", "fraud-risk".
-    #[component(name = "risk-tags")]
-    pub risk_tags: StringLists,
-    /// Labels already attached to the items.
-    #[component(name = "labels")]
-    pub labels: StringLists,
-    /// The provider's (possibly personalised) ranking score.
-    #[component(name = "score")]
-    pub score: Vec<f64>,
-    /// A score that uses no personal characteristics (e.g. popularity).
-    #[component(name = "non-personal-score")]
-    pub non_personal_score: Vec<f64>,
-    /// A detector's score in [0, 1] that the item is generated (flag `detector-score`).
-    #[component(name = "detector-score")]
-    pub detector_score: Vec<f32>,
-    /// Views (flag `engagement`, as are the engagement columns below).
+pub struct EngagementColumns {
+    /// Views.
     #[component(name = "views")]
     pub views: Vec<u64>,
     /// Likes.
@@ -607,33 +572,101 @@ pub struct Candidates {
     /// Engagement per hour usually seen for comparable items.
     #[component(name = "baseline-per-hour")]
     pub baseline_per_hour: Vec<f64>,
-    /// Manual interventions on the items.
-    #[component(name = "operator-actions")]
-    pub operator_actions: OperatorActions,
-    /// Hash of the exact content, for de-duplication (flag `content-hash`).
-    #[component(name = "content-hash")]
-    pub content_hash: Strings,
-    /// Locality-sensitive fingerprint, e.g. SimHash (flag `similarity-key`).
-    #[component(name = "similarity-key")]
-    pub similarity_key: Vec<u64>,
-    /// The price quoted to this user, in fen (flag `price`, as are the price columns below).
-    #[component(name = "price-fen")]
-    pub price_fen: Vec<u64>,
+}
+
+/// The price quoted to this user for each item (where flag `price` is set).
+#[derive(Clone, Debug, Default, PartialEq, ComponentType, Lower)]
+#[component(record)]
+pub struct PriceColumns {
+    /// The price quoted, in fen.
+    #[component(name = "amount-fen")]
+    pub amount_fen: Vec<u64>,
     /// The reference price for the same item and cohort, in fen.
-    #[component(name = "reference-price-fen")]
-    pub reference_price_fen: Vec<u64>,
+    #[component(name = "reference-fen")]
+    pub reference_fen: Vec<u64>,
     /// The cohort the reference price is for.
-    #[component(name = "price-cohort")]
-    pub price_cohort: Strings,
-    /// Minutes the platform promises the customer (flag `delivery`, as is the column below).
+    #[component(name = "cohort")]
+    pub cohort: Strings,
+}
+
+/// Work-order terms for each item (where flag `delivery` is set).
+#[derive(Clone, Debug, Default, PartialEq, ComponentType, Lower)]
+#[component(record)]
+pub struct DeliveryColumns {
+    /// Minutes the platform promises the customer.
     #[component(name = "promised-minutes")]
     pub promised_minutes: Vec<u32>,
     /// Minutes a safe journey takes by the platform's own estimate.
     #[component(name = "safe-baseline-minutes")]
     pub safe_baseline_minutes: Vec<u32>,
+}
+
+/// The items the provider would like to show, as columns: entry i of
+/// every column is candidate i. In the provider's order (best first),
+/// as the chain has changed it so far.
+///
+/// A column is `none` when the policy does not declare it in `reads`
+/// (and `flags` when it declares none of the fields with a flag): what a
+/// policy does not read does not cross, and costs nothing.
+#[derive(Clone, Debug, Default, PartialEq, ComponentType, Lower)]
+#[component(record)]
+pub struct Candidates {
+    /// The number of candidates (always filled).
+    #[component(name = "count")]
+    pub count: u32,
+    /// The items' ids, unique within the request.
+    #[component(name = "id")]
+    pub id: Option<Strings>,
+    /// The authors' or sellers' ids.
+    #[component(name = "author")]
+    pub author: Option<Strings>,
+    /// What each item is.
+    #[component(name = "kind")]
+    pub kind: Option<Vec<ItemKind>>,
+    /// Yes-or-no facts, and which optional fields each item has; only the
+    /// flags of declared fields are set.
+    #[component(name = "flags")]
+    pub flags: Option<Vec<CandidateFlags>>,
+    /// Topic codes, e.g. "science", "celebrity-ranking".
+    #[component(name = "topics")]
+    pub topics: Option<StringLists>,
+    /// Risk tags from moderation, e.g. "unsafe-imitation", "fraud-risk".
+    #[component(name = "risk-tags")]
+    pub risk_tags: Option<StringLists>,
+    /// Labels already attached to the items.
+    #[component(name = "labels")]
+    pub labels: Option<StringLists>,
+    /// The provider's (possibly personalised) ranking score.
+    #[component(name = "score")]
+    pub score: Option<Vec<f64>>,
+    /// A score that uses no personal characteristics (e.g. popularity).
+    #[component(name = "non-personal-score")]
+    pub non_personal_score: Option<Vec<f64>>,
+    /// A detector's score in [0, 1] that the item is generated (flag
+    /// `detector-score`; part of field `synthetic`).
+    #[component(name = "detector-score")]
+    pub detector_score: Option<Vec<f32>>,
+    /// Engagement behind the items' rank.
+    #[component(name = "engagement")]
+    pub engagement: Option<EngagementColumns>,
+    /// Manual interventions on the items.
+    #[component(name = "operator-actions")]
+    pub operator_actions: Option<OperatorActions>,
+    /// Hash of the exact content, for de-duplication (flag `content-hash`).
+    #[component(name = "content-hash")]
+    pub content_hash: Option<Strings>,
+    /// Locality-sensitive fingerprint, e.g. SimHash (flag `similarity-key`).
+    #[component(name = "similarity-key")]
+    pub similarity_key: Option<Vec<u64>>,
+    /// Price quotes, for goods and services.
+    #[component(name = "price")]
+    pub price: Option<PriceColumns>,
+    /// Work-order terms, on the dispatch surface.
+    #[component(name = "delivery")]
+    pub delivery: Option<DeliveryColumns>,
     /// Anything else the provider passes along.
     #[component(name = "attributes")]
-    pub attributes: Attributes,
+    pub attributes: Option<Attributes>,
 }
 
 /// One request to rank and filter.
@@ -654,14 +687,16 @@ pub struct Candidates {
 ///   `ends[i-1]..ends[i]` (candidate 0 starts at 0).
 /// - An optional field has a presence bit in `candidate-flags`; where it
 ///   is absent, its columns hold zero (or the empty string).
+/// - A column (or the user's list) the policy does not declare is `none`.
 /// - The user's lists are columns the same way, one entry per tag,
 ///   topic or signal.
 ///
 /// Data minimisation: the host fills only the fields a policy declares
-/// in its descriptor's `reads`. Every other field arrives empty: empty
-/// lists and strings, zero, false, and the first case of an enum
-/// (`surface.feed`, `age-band.unknown`). `candidates.count` always holds
-/// the number of candidates, so that decisions can name them by index.
+/// in its descriptor's `reads`. Every other field arrives empty: `none`
+/// for columns and the user's lists, the empty string, zero, false, and
+/// the first case of an enum (`surface.feed`, `age-band.unknown`).
+/// `candidates.count` always holds the number of candidates, so that
+/// decisions can name them by index.
 #[derive(Clone, Debug, Default, PartialEq, ComponentType, Lower)]
 #[component(record)]
 pub struct Request {

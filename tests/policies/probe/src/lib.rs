@@ -34,13 +34,17 @@ impl Policy for Probe {
     }
 }
 
-/// The fields of the raw request that hold anything.
+/// The fields of the raw request that hold anything (a column counts as
+/// there when it is `some`, even if empty).
 pub fn visible(r: &recguard_sdk::wit::Request) -> Vec<&'static str> {
     let u = &r.user;
     let c = &r.candidates;
-    let strings = |s: &recguard_sdk::wit::Strings| !s.text.is_empty() || !s.ends.is_empty();
-    let lists = |l: &recguard_sdk::wit::StringLists| !l.ends.is_empty() || strings(&l.items);
-    let flag = |f: F| c.flags.iter().any(|x| x.intersects(f));
+    let flag = |f: F| c.flags.iter().flatten().any(|x| x.intersects(f));
+    let synthetic = F::SYNTHETIC
+        | F::SYNTHETIC_METADATA_LABEL
+        | F::SYNTHETIC_UPLOADER_DECLARED
+        | F::SYNTHETIC_LABEL_STRIPPED
+        | F::DETECTOR_SCORE;
     let checks: [(&'static str, bool); 34] = [
         ("id", !r.id.is_empty()),
         ("now-ms", r.now_ms != 0),
@@ -51,66 +55,31 @@ pub fn visible(r: &recguard_sdk::wit::Request) -> Vec<&'static str> {
         ("user.identity-verified", u.identity_verified),
         ("user.minors-mode", u.minors_mode),
         ("user.personalisation-off", u.personalisation_off),
-        ("user.tags", strings(&u.tags.name) || !u.tags.source.is_empty() || !u.tags.deleted_by_user.is_empty()),
+        ("user.tags", u.tags.is_some()),
         ("user.usage.minutes-today", u.usage.minutes_today != 0),
         ("user.usage.continuous-minutes", u.usage.continuous_minutes != 0),
         ("user.usage.items-this-session", u.usage.items_this_session != 0),
-        ("user.usage.session-topics", strings(&u.usage.session_topics.topic) || !u.usage.session_topics.items.is_empty()),
+        ("user.usage.session-topics", u.usage.session_topics.is_some()),
         ("user.usage.spent-this-month-fen", u.usage.spent_this_month_fen != 0),
-        ("user.guardian-exemptions", !u.guardian_exemptions.is_empty()),
-        ("user.not-interested", strings(&u.not_interested.value) || !u.not_interested.target.is_empty()),
-        ("candidates.id", strings(&c.id)),
-        ("candidates.author", strings(&c.author)),
-        ("candidates.kind", !c.kind.is_empty()),
-        ("candidates.topics", lists(&c.topics)),
-        ("candidates.risk-tags", lists(&c.risk_tags)),
-        ("candidates.labels", lists(&c.labels)),
-        (
-            "candidates.synthetic",
-            !c.detector_score.is_empty()
-                || flag(
-                    F::SYNTHETIC
-                        | F::SYNTHETIC_METADATA_LABEL
-                        | F::SYNTHETIC_UPLOADER_DECLARED
-                        | F::SYNTHETIC_LABEL_STRIPPED
-                        | F::DETECTOR_SCORE,
-                ),
-        ),
-        ("candidates.score", !c.score.is_empty()),
-        ("candidates.non-personal-score", !c.non_personal_score.is_empty()),
-        (
-            "candidates.engagement",
-            flag(F::ENGAGEMENT)
-                || !c.views.is_empty()
-                || !c.likes.is_empty()
-                || !c.comments.is_empty()
-                || !c.shares.is_empty()
-                || !c.low_reputation_share.is_empty()
-                || !c.velocity_per_hour.is_empty()
-                || !c.baseline_per_hour.is_empty(),
-        ),
-        (
-            "candidates.operator-actions",
-            !c.operator_actions.ends.is_empty()
-                || !c.operator_actions.kind.is_empty()
-                || strings(&c.operator_actions.operator)
-                || strings(&c.operator_actions.reason),
-        ),
+        ("user.guardian-exemptions", u.guardian_exemptions.is_some()),
+        ("user.not-interested", u.not_interested.is_some()),
+        ("candidates.id", c.id.is_some()),
+        ("candidates.author", c.author.is_some()),
+        ("candidates.kind", c.kind.is_some()),
+        ("candidates.topics", c.topics.is_some()),
+        ("candidates.risk-tags", c.risk_tags.is_some()),
+        ("candidates.labels", c.labels.is_some()),
+        ("candidates.synthetic", c.detector_score.is_some() || flag(synthetic)),
+        ("candidates.score", c.score.is_some()),
+        ("candidates.non-personal-score", c.non_personal_score.is_some()),
+        ("candidates.engagement", c.engagement.is_some() || flag(F::ENGAGEMENT)),
+        ("candidates.operator-actions", c.operator_actions.is_some()),
         ("candidates.first-party", flag(F::FIRST_PARTY)),
-        ("candidates.content-hash", flag(F::CONTENT_HASH) || strings(&c.content_hash)),
-        ("candidates.similarity-key", flag(F::SIMILARITY_KEY) || !c.similarity_key.is_empty()),
-        (
-            "candidates.price",
-            flag(F::PRICE | F::PRICE_PERSONALISED)
-                || !c.price_fen.is_empty()
-                || !c.reference_price_fen.is_empty()
-                || strings(&c.price_cohort),
-        ),
-        ("candidates.delivery", flag(F::DELIVERY) || !c.promised_minutes.is_empty() || !c.safe_baseline_minutes.is_empty()),
-        (
-            "candidates.attributes",
-            !c.attributes.ends.is_empty() || strings(&c.attributes.key) || strings(&c.attributes.value),
-        ),
+        ("candidates.content-hash", c.content_hash.is_some() || flag(F::CONTENT_HASH)),
+        ("candidates.similarity-key", c.similarity_key.is_some() || flag(F::SIMILARITY_KEY)),
+        ("candidates.price", c.price.is_some() || flag(F::PRICE | F::PRICE_PERSONALISED)),
+        ("candidates.delivery", c.delivery.is_some() || flag(F::DELIVERY)),
+        ("candidates.attributes", c.attributes.is_some()),
     ];
     checks.iter().filter(|(_, seen)| *seen).map(|(name, _)| *name).collect()
 }
