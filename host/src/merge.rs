@@ -3,9 +3,10 @@
 //! 1. Policies run in the configured order. Each sees the request as the
 //!    enforcing policies before it left it: dropped candidates gone, labels
 //!    and prices updated, moves and reranks applied, tags set aside removed.
-//! 2. A decision is checked whole before any of it applies (`check.rs`): an
-//!    unknown candidate id, a reprice of an item without a price, a finding
-//!    index out of range or a finding that cites nothing makes it invalid; a
+//! 2. A decision is checked whole before any of it applies (`check.rs`): a
+//!    candidate position past the end of the list the policy received, a
+//!    reprice of an item without a price, a finding index out of range or a
+//!    finding that cites nothing makes it invalid; a
 //!    decision above the policy's `max-effects` or `max-decision-bytes`, a
 //!    label over 128 bytes, or more than 8 labels added to one candidate by
 //!    the policies of one issuer, makes it too large. Either way the policy
