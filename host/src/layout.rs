@@ -3,8 +3,8 @@
 //! provider sends, reading it back, and reordering it as the chain changes
 //! the list.
 
-use crate::request::Request;
-use crate::wire::{self, CandidateFlags, Strings};
+use crate::request::{Attribute, DeliveryTerms, Engagement, OperatorAction, PriceQuote, Provenance, Request, User};
+use crate::wire::{self, CandidateFlags, ItemKind, Strings};
 
 impl Strings {
     /// Strings with room for `count` of them and `bytes` of text.
@@ -99,158 +99,238 @@ fn gather<T: Copy>(column: &[T], order: &[usize]) -> Vec<T> {
 impl wire::Request {
     /// The request's columns, built once from the provider's rows.
     pub fn from_rows(request: &Request) -> Self {
-        let user = &request.user;
-        let mut tags = wire::UserTags::default();
-        for tag in &user.tags {
-            tags.name.push(&tag.name);
-            tags.source.push(tag.source);
-            tags.deleted_by_user.push(tag.deleted_by_user);
-        }
-        let mut session_topics = wire::SessionTopics::default();
-        for topic in &user.usage.session_topics {
-            session_topics.topic.push(&topic.topic);
-            session_topics.items.push(topic.items);
-        }
-        let mut not_interested = wire::NotInterested::default();
-        for signal in &user.not_interested {
-            not_interested.target.push(signal.target);
-            not_interested.value.push(&signal.value);
+        let mut columns = Columns::new(request.candidates.len());
+        for item in &request.candidates {
+            columns.push_row(item);
         }
         wire::Request {
             id: request.id.clone(),
             now_ms: request.now_ms,
             utc_offset_minutes: request.utc_offset_minutes,
             surface: request.surface,
-            user: wire::User {
-                id: user.id.clone(),
-                age_band: user.age_band,
-                identity_verified: user.identity_verified,
-                minors_mode: user.minors_mode,
-                personalisation_off: user.personalisation_off,
-                tags: Some(tags),
-                usage: wire::Usage {
-                    minutes_today: user.usage.minutes_today,
-                    continuous_minutes: user.usage.continuous_minutes,
-                    items_this_session: user.usage.items_this_session,
-                    session_topics: Some(session_topics),
-                    spent_this_month_fen: user.usage.spent_this_month_fen,
-                },
-                guardian_exemptions: Some(
-                    user.guardian_exemptions
-                        .iter()
-                        .map(|e| wire::GuardianExemption { scope: e.scope, expires_at_ms: e.expires_at_ms })
-                        .collect(),
-                ),
-                not_interested: Some(not_interested),
-            },
-            candidates: candidate_columns(request),
+            user: user_columns(&request.user),
+            candidates: columns.finish(),
         }
     }
 }
 
-fn candidate_columns(request: &Request) -> wire::Candidates {
-    let n = request.candidates.len();
-    let lists = || wire::StringLists { ends: Vec::with_capacity(n), items: Strings::default() };
-    let mut id = Strings::with_capacity(n, n * 8);
-    let mut author = Strings::with_capacity(n, n * 8);
-    let mut kind = Vec::with_capacity(n);
-    let mut all_flags = Vec::with_capacity(n);
-    let (mut topics, mut risk_tags, mut labels) = (lists(), lists(), lists());
-    let mut score = Vec::with_capacity(n);
-    let mut non_personal_score = Vec::with_capacity(n);
-    let mut detector_score = Vec::with_capacity(n);
-    let mut engagement = wire::EngagementColumns::default();
-    let mut actions = wire::OperatorActions { ends: Vec::with_capacity(n), ..Default::default() };
-    let mut content_hash = Strings::with_capacity(n, 0);
-    let mut similarity_key = Vec::with_capacity(n);
-    let mut price = wire::PriceColumns::default();
-    let mut delivery = wire::DeliveryColumns::default();
-    let mut attributes = wire::Attributes { ends: Vec::with_capacity(n), ..Default::default() };
-    for item in &request.candidates {
-        let mut flags = CandidateFlags::empty();
-        let mut set = |flag, on: bool| {
-            if on {
-                flags |= flag;
-            }
-        };
-        set(CandidateFlags::FIRST_PARTY, item.first_party);
-        id.push(&item.id);
-        author.push(&item.author);
-        kind.push(item.kind);
-        topics.push(&item.topics);
-        risk_tags.push(&item.risk_tags);
-        labels.push(&item.labels);
-        score.push(item.score);
-        non_personal_score.push(item.non_personal_score);
-
-        let synthetic = item.synthetic.as_ref();
-        set(CandidateFlags::SYNTHETIC, synthetic.is_some());
-        set(CandidateFlags::SYNTHETIC_METADATA_LABEL, synthetic.is_some_and(|s| s.metadata_label));
-        set(CandidateFlags::SYNTHETIC_UPLOADER_DECLARED, synthetic.is_some_and(|s| s.uploader_declared));
-        set(CandidateFlags::SYNTHETIC_LABEL_STRIPPED, synthetic.is_some_and(|s| s.label_stripped));
-        let detector = synthetic.and_then(|s| s.detector_score);
-        set(CandidateFlags::DETECTOR_SCORE, detector.is_some());
-        detector_score.push(detector.unwrap_or(0.0));
-
-        let counts = item.engagement.clone().unwrap_or_default();
-        set(CandidateFlags::ENGAGEMENT, item.engagement.is_some());
-        engagement.views.push(counts.views);
-        engagement.likes.push(counts.likes);
-        engagement.comments.push(counts.comments);
-        engagement.shares.push(counts.shares);
-        engagement.low_reputation_share.push(counts.low_reputation_share);
-        engagement.velocity_per_hour.push(counts.velocity_per_hour);
-        engagement.baseline_per_hour.push(counts.baseline_per_hour);
-
-        for action in &item.operator_actions {
-            actions.kind.push(action.kind);
-            actions.operator.push(&action.operator);
-            actions.reason.push(action.reason.as_deref().unwrap_or(""));
-        }
-        actions.ends.push(actions.kind.len() as u32);
-
-        set(CandidateFlags::CONTENT_HASH, item.content_hash.is_some());
-        content_hash.push(item.content_hash.as_deref().unwrap_or(""));
-        set(CandidateFlags::SIMILARITY_KEY, item.similarity_key.is_some());
-        similarity_key.push(item.similarity_key.unwrap_or(0));
-
-        let quote = item.price.as_ref();
-        set(CandidateFlags::PRICE, quote.is_some());
-        set(CandidateFlags::PRICE_PERSONALISED, quote.is_some_and(|p| p.personalised));
-        price.amount_fen.push(quote.map_or(0, |p| p.amount_fen));
-        price.reference_fen.push(quote.map_or(0, |p| p.reference_fen));
-        price.cohort.push(quote.map_or("", |p| p.cohort.as_str()));
-
-        set(CandidateFlags::DELIVERY, item.delivery.is_some());
-        delivery.promised_minutes.push(item.delivery.as_ref().map_or(0, |d| d.promised_minutes));
-        delivery.safe_baseline_minutes.push(item.delivery.as_ref().map_or(0, |d| d.safe_baseline_minutes));
-
-        for attribute in &item.attributes {
-            attributes.key.push(&attribute.key);
-            attributes.value.push(&attribute.value);
-        }
-        attributes.ends.push(attributes.key.len() as u32);
-        all_flags.push(flags);
+/// The user's columns.
+pub(crate) fn user_columns(user: &User) -> wire::User {
+    let mut tags = wire::UserTags::default();
+    for tag in &user.tags {
+        tags.name.push(&tag.name);
+        tags.source.push(tag.source);
+        tags.deleted_by_user.push(tag.deleted_by_user);
     }
-    wire::Candidates {
-        count: n as u32,
-        id: Some(id),
-        author: Some(author),
-        kind: Some(kind),
-        flags: Some(all_flags),
-        topics: Some(topics),
-        risk_tags: Some(risk_tags),
-        labels: Some(labels),
-        score: Some(score),
-        non_personal_score: Some(non_personal_score),
-        detector_score: Some(detector_score),
-        engagement: Some(engagement),
-        operator_actions: Some(actions),
-        content_hash: Some(content_hash),
-        similarity_key: Some(similarity_key),
-        price: Some(price),
-        delivery: Some(delivery),
-        attributes: Some(attributes),
+    let mut session_topics = wire::SessionTopics::default();
+    for topic in &user.usage.session_topics {
+        session_topics.topic.push(&topic.topic);
+        session_topics.items.push(topic.items);
+    }
+    let mut not_interested = wire::NotInterested::default();
+    for signal in &user.not_interested {
+        not_interested.target.push(signal.target);
+        not_interested.value.push(&signal.value);
+    }
+    wire::User {
+        id: user.id.clone(),
+        age_band: user.age_band,
+        identity_verified: user.identity_verified,
+        minors_mode: user.minors_mode,
+        personalisation_off: user.personalisation_off,
+        tags: Some(tags),
+        usage: wire::Usage {
+            minutes_today: user.usage.minutes_today,
+            continuous_minutes: user.usage.continuous_minutes,
+            items_this_session: user.usage.items_this_session,
+            session_topics: Some(session_topics),
+            spent_this_month_fen: user.usage.spent_this_month_fen,
+        },
+        guardian_exemptions: Some(
+            user.guardian_exemptions
+                .iter()
+                .map(|e| wire::GuardianExemption { scope: e.scope, expires_at_ms: e.expires_at_ms })
+                .collect(),
+        ),
+        not_interested: Some(not_interested),
+    }
+}
+
+/// The candidates' columns while they are built, one candidate at a time.
+pub(crate) struct Columns {
+    pub id: Strings,
+    pub author: Strings,
+    pub kind: Vec<ItemKind>,
+    pub flags: Vec<CandidateFlags>,
+    pub topics: wire::StringLists,
+    pub risk_tags: wire::StringLists,
+    pub labels: wire::StringLists,
+    pub score: Vec<f64>,
+    pub non_personal_score: Vec<f64>,
+    detector_score: Vec<f32>,
+    engagement: wire::EngagementColumns,
+    actions: wire::OperatorActions,
+    pub content_hash: Strings,
+    pub similarity_key: Vec<u64>,
+    price: wire::PriceColumns,
+    delivery: wire::DeliveryColumns,
+    attributes: wire::Attributes,
+}
+
+impl Columns {
+    /// Columns with room for about `n` candidates.
+    pub fn new(n: usize) -> Self {
+        let lists = || wire::StringLists { ends: Vec::with_capacity(n), items: Strings::with_capacity(n, n * 8) };
+        Columns {
+            id: Strings::with_capacity(n, n * 12),
+            author: Strings::with_capacity(n, n * 10),
+            kind: Vec::with_capacity(n),
+            flags: Vec::with_capacity(n),
+            topics: lists(),
+            risk_tags: lists(),
+            labels: lists(),
+            score: Vec::with_capacity(n),
+            non_personal_score: Vec::with_capacity(n),
+            detector_score: Vec::with_capacity(n),
+            engagement: wire::EngagementColumns {
+                views: Vec::with_capacity(n),
+                likes: Vec::with_capacity(n),
+                comments: Vec::with_capacity(n),
+                shares: Vec::with_capacity(n),
+                low_reputation_share: Vec::with_capacity(n),
+                velocity_per_hour: Vec::with_capacity(n),
+                baseline_per_hour: Vec::with_capacity(n),
+            },
+            actions: wire::OperatorActions { ends: Vec::with_capacity(n), ..Default::default() },
+            content_hash: Strings::with_capacity(n, 0),
+            similarity_key: Vec::with_capacity(n),
+            price: wire::PriceColumns {
+                amount_fen: Vec::with_capacity(n),
+                reference_fen: Vec::with_capacity(n),
+                cohort: Strings::with_capacity(n, 0),
+            },
+            delivery: wire::DeliveryColumns {
+                promised_minutes: Vec::with_capacity(n),
+                safe_baseline_minutes: Vec::with_capacity(n),
+            },
+            attributes: wire::Attributes { ends: Vec::with_capacity(n), ..Default::default() },
+        }
+    }
+
+    /// Appends one candidate given as a row.
+    fn push_row(&mut self, item: &crate::request::Candidate) {
+        let mut flags = CandidateFlags::empty();
+        set(&mut flags, CandidateFlags::FIRST_PARTY, item.first_party);
+        self.id.push(&item.id);
+        self.author.push(&item.author);
+        self.kind.push(item.kind);
+        self.topics.push(&item.topics);
+        self.risk_tags.push(&item.risk_tags);
+        self.labels.push(&item.labels);
+        self.score.push(item.score);
+        self.non_personal_score.push(item.non_personal_score);
+        self.push_synthetic(item.synthetic.as_ref(), &mut flags);
+        self.push_engagement(item.engagement.as_ref(), &mut flags);
+        self.push_operator_actions(&item.operator_actions);
+        set(&mut flags, CandidateFlags::CONTENT_HASH, item.content_hash.is_some());
+        self.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
+        set(&mut flags, CandidateFlags::SIMILARITY_KEY, item.similarity_key.is_some());
+        self.similarity_key.push(item.similarity_key.unwrap_or(0));
+        self.push_price(item.price.as_ref(), &mut flags);
+        self.push_delivery(item.delivery.as_ref(), &mut flags);
+        self.push_attributes(&item.attributes);
+        self.flags.push(flags);
+    }
+
+    /// Appends a candidate's synthetic-content signals.
+    pub fn push_synthetic(&mut self, synthetic: Option<&Provenance>, flags: &mut CandidateFlags) {
+        set(flags, CandidateFlags::SYNTHETIC, synthetic.is_some());
+        set(flags, CandidateFlags::SYNTHETIC_METADATA_LABEL, synthetic.is_some_and(|s| s.metadata_label));
+        set(flags, CandidateFlags::SYNTHETIC_UPLOADER_DECLARED, synthetic.is_some_and(|s| s.uploader_declared));
+        set(flags, CandidateFlags::SYNTHETIC_LABEL_STRIPPED, synthetic.is_some_and(|s| s.label_stripped));
+        let detector = synthetic.and_then(|s| s.detector_score);
+        set(flags, CandidateFlags::DETECTOR_SCORE, detector.is_some());
+        self.detector_score.push(detector.unwrap_or(0.0));
+    }
+
+    /// Appends a candidate's engagement counts.
+    pub fn push_engagement(&mut self, engagement: Option<&Engagement>, flags: &mut CandidateFlags) {
+        set(flags, CandidateFlags::ENGAGEMENT, engagement.is_some());
+        let none = Engagement::default();
+        let counts = engagement.unwrap_or(&none);
+        let e = &mut self.engagement;
+        e.views.push(counts.views);
+        e.likes.push(counts.likes);
+        e.comments.push(counts.comments);
+        e.shares.push(counts.shares);
+        e.low_reputation_share.push(counts.low_reputation_share);
+        e.velocity_per_hour.push(counts.velocity_per_hour);
+        e.baseline_per_hour.push(counts.baseline_per_hour);
+    }
+
+    /// Appends a candidate's operator actions.
+    pub fn push_operator_actions(&mut self, actions: &[OperatorAction]) {
+        for action in actions {
+            self.actions.kind.push(action.kind);
+            self.actions.operator.push(&action.operator);
+            self.actions.reason.push(action.reason.as_deref().unwrap_or(""));
+        }
+        self.actions.ends.push(self.actions.kind.len() as u32);
+    }
+
+    /// Appends a candidate's price quote.
+    pub fn push_price(&mut self, quote: Option<&PriceQuote>, flags: &mut CandidateFlags) {
+        set(flags, CandidateFlags::PRICE, quote.is_some());
+        set(flags, CandidateFlags::PRICE_PERSONALISED, quote.is_some_and(|p| p.personalised));
+        self.price.amount_fen.push(quote.map_or(0, |p| p.amount_fen));
+        self.price.reference_fen.push(quote.map_or(0, |p| p.reference_fen));
+        self.price.cohort.push(quote.map_or("", |p| p.cohort.as_str()));
+    }
+
+    /// Appends a candidate's work-order terms.
+    pub fn push_delivery(&mut self, delivery: Option<&DeliveryTerms>, flags: &mut CandidateFlags) {
+        set(flags, CandidateFlags::DELIVERY, delivery.is_some());
+        self.delivery.promised_minutes.push(delivery.map_or(0, |d| d.promised_minutes));
+        self.delivery.safe_baseline_minutes.push(delivery.map_or(0, |d| d.safe_baseline_minutes));
+    }
+
+    /// Appends a candidate's attributes.
+    pub fn push_attributes(&mut self, attributes: &[Attribute]) {
+        for attribute in attributes {
+            self.attributes.key.push(&attribute.key);
+            self.attributes.value.push(&attribute.value);
+        }
+        self.attributes.ends.push(self.attributes.key.len() as u32);
+    }
+
+    /// The finished columns, every one filled.
+    pub fn finish(self) -> wire::Candidates {
+        wire::Candidates {
+            count: self.id.len() as u32,
+            id: Some(self.id),
+            author: Some(self.author),
+            kind: Some(self.kind),
+            flags: Some(self.flags),
+            topics: Some(self.topics),
+            risk_tags: Some(self.risk_tags),
+            labels: Some(self.labels),
+            score: Some(self.score),
+            non_personal_score: Some(self.non_personal_score),
+            detector_score: Some(self.detector_score),
+            engagement: Some(self.engagement),
+            operator_actions: Some(self.actions),
+            content_hash: Some(self.content_hash),
+            similarity_key: Some(self.similarity_key),
+            price: Some(self.price),
+            delivery: Some(self.delivery),
+            attributes: Some(self.attributes),
+        }
+    }
+}
+
+fn set(flags: &mut CandidateFlags, flag: CandidateFlags, on: bool) {
+    if on {
+        *flags |= flag;
     }
 }
 

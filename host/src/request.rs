@@ -377,13 +377,8 @@ impl Request {
     /// Checks what the types cannot: unique candidate ids, a request time
     /// within 2000–2199, and a UTC offset that some zone uses.
     pub fn check(&self) -> Result<(), RequestError> {
-        if !(EARLIEST_MS..LATEST_MS).contains(&self.now_ms) {
-            return Err(RequestError::Time(self.now_ms));
-        }
-        if !(-1080..=1080).contains(&self.utc_offset_minutes) {
-            return Err(RequestError::UtcOffset(self.utc_offset_minutes));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(self.candidates.len());
+        check_time(self.now_ms, self.utc_offset_minutes)?;
+        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(self.candidates.len(), Default::default());
         for candidate in &self.candidates {
             if !seen.insert(candidate.id.as_str()) {
                 return Err(RequestError::DuplicateCandidate(candidate.id.clone()));
@@ -391,4 +386,15 @@ impl Request {
         }
         Ok(())
     }
+}
+
+/// A request time within 2000–2199 and a UTC offset that some zone uses.
+pub(crate) fn check_time(now_ms: u64, utc_offset_minutes: i32) -> Result<(), RequestError> {
+    if !(EARLIEST_MS..LATEST_MS).contains(&now_ms) {
+        return Err(RequestError::Time(now_ms));
+    }
+    if !(-1080..=1080).contains(&utc_offset_minutes) {
+        return Err(RequestError::UtcOffset(utc_offset_minutes));
+    }
+    Ok(())
 }
