@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: build every policy into a component, then evaluate the example
+# The main job: build every policy into a component, sign the reference
+# policies with the demo regulator key (keys/README.md), then evaluate the example
 # requests through the whole reference suite (examples/all-reference-policies.toml)
 # and print a summary of each outcome (verdict, counts, findings by article).
 # For the whole outcome as JSON, leave out `--format summary`.
@@ -10,4 +11,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cargo xtask build-policies
 cargo build --quiet --release -p recguard
+./scripts/sign-policies.sh target/release/recguard
 ./target/release/recguard eval --format summary --config examples/all-reference-policies.toml $(printf -- '--request %s ' examples/requests/*.json)

@@ -8,4 +8,8 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 cargo xtask build-policies
+# The tests load the reference policies signed, as a provider would: build
+# everything (the CLI included), sign with the demo regulator key, then test.
+cargo test --workspace --no-run
+./scripts/sign-policies.sh target/debug/recguard
 cargo test --workspace

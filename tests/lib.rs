@@ -90,3 +90,34 @@ pub fn mixed_request(count: usize, surface: &str) -> recguard_host::Request {
     });
     serde_json::from_value(value).expect("a valid request")
 }
+
+/// Loads a compiled component without the signature kept beside it, for
+/// chains under the development switch ([`recguard_host::Trust::development`]).
+pub fn load_unsigned(runtime: &recguard_host::Runtime, path: &str) -> recguard_host::PolicyComponent {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    recguard_host::PolicyComponent::load_bytes(runtime, &bytes, path).unwrap_or_else(|e| panic!("loading {path}: {e}"))
+}
+
+/// The demo key pairs in `keys/` (see `keys/README.md`): never for production.
+pub mod demo_keys {
+    use recguard_host::signing::{PublicKey, SecretKey};
+
+    fn key_file(name: &str) -> std::path::PathBuf {
+        super::workspace_root().join("keys").join(name)
+    }
+
+    /// The demo regulator's private key, which signs the reference policies.
+    pub fn regulator() -> SecretKey {
+        SecretKey::read(&key_file("demo-regulator.pem")).expect("the demo regulator key")
+    }
+
+    /// The demo regulator's public key.
+    pub fn regulator_public() -> PublicKey {
+        PublicKey::read(&key_file("demo-regulator.pub")).expect("the demo regulator public key")
+    }
+
+    /// The demo provider's private key.
+    pub fn provider() -> SecretKey {
+        SecretKey::read(&key_file("demo-provider.pem")).expect("the demo provider key")
+    }
+}

@@ -153,12 +153,17 @@ fn config_and_settings_errors_are_one_line() {
         path.to_str().unwrap().to_string()
     };
     let minors = workspace_root().join("target/policies/minors.wasm");
-    let policy = format!("[[policy]]\npath = {:?}\nissuer = \"regulator\"\n", minors.to_str().unwrap());
+    let demo_key = workspace_root().join("keys/demo-regulator.pub");
+    let policy = format!(
+        "[trust]\nregulator-keys = [{:?}]\n[[policy]]\npath = {:?}\nissuer = \"regulator\"\n",
+        demo_key.to_str().unwrap(),
+        minors.to_str().unwrap()
+    );
 
     // Before: six lines of TOML snippet.
     let bad_toml = write("bad.toml", &format!("{policy}mode = enforce\n"));
     let output = recguard(&["eval", "--config", &bad_toml, "--request", "examples/requests/hot-list.json"]);
-    assert_one_line_error(&output, "line 4, column 8");
+    assert_one_line_error(&output, "line 6, column 8");
 
     let wrong_type = write("type.toml", &format!("[limits]\ndeadline-ms = \"soon\"\n{policy}"));
     let output = recguard(&["eval", "--config", &wrong_type, "--request", "examples/requests/hot-list.json"]);
@@ -246,4 +251,90 @@ fn bench_reports_time_per_request_in_total_and_per_policy() {
     assert!(text.contains("host share") && text.contains("hot-list-integrity"), "{text}");
     let zero = recguard(&["bench", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json", "--iterations", "0"]);
     assert_one_line_error(&zero, "--iterations must be at least 1");
+}
+
+#[test]
+fn keygen_sign_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let output = recguard(&["keygen", "--out", &path("regulator.pem")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("ed25519:"));
+    let again = recguard(&["keygen", "--out", &path("regulator.pem")]);
+    assert_one_line_error(&again, "exists; use --force");
+    assert!(recguard(&["keygen", "--out", &path("other.pem")]).status.success());
+
+    let component = path("minors.wasm");
+    std::fs::copy(workspace_root().join("target/policies/minors.wasm"), &component).unwrap();
+    let unsigned = recguard(&["verify", &component, "--regulator-key", &path("regulator.pub")]);
+    assert_eq!(unsigned.status.code(), Some(1));
+    assert!(stdout(&unsigned).contains("NOT SIGNED"), "{}", stdout(&unsigned));
+
+    let signed = recguard(&["sign", &component, "--key", &path("regulator.pem"), "--issuer", "regulator"]);
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    assert!(stdout(&signed).contains("signed minors"), "{}", stdout(&signed));
+
+    let ok = recguard(&["verify", &component, "--regulator-key", &path("regulator.pub")]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("OK minors") && stdout(&ok).contains("issued by the regulator"), "{}", stdout(&ok));
+
+    let other_key = recguard(&["verify", &component, "--regulator-key", &path("other.pub")]);
+    assert_eq!(other_key.status.code(), Some(1));
+    assert!(stdout(&other_key).contains("REFUSED: signed by an untrusted key"), "{}", stdout(&other_key));
+
+    let wrong_role = recguard(&["verify", &component, "--provider-key", &path("regulator.pub")]);
+    assert_eq!(wrong_role.status.code(), Some(1));
+    assert!(stdout(&wrong_role).contains("REFUSED: wrong role"), "{}", stdout(&wrong_role));
+
+    let mut bytes = std::fs::read(&component).unwrap();
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&component, bytes).unwrap();
+    let truncated = recguard(&["verify", &component, "--regulator-key", &path("regulator.pub")]);
+    assert_eq!(truncated.status.code(), Some(1));
+    assert!(stdout(&truncated).contains("REFUSED: digest mismatch"), "{}", stdout(&truncated));
+}
+
+/// The README's walk-through: a provider's chain writes receipts; the
+/// provider exports a period; a regulator verifies the export with the
+/// provider's public key alone, and the provider replays a receipt.
+#[test]
+fn a_regulator_checks_a_providers_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let root = workspace_root();
+    let config = std::fs::read_to_string(root.join("examples/recguard-audited.toml"))
+        .unwrap()
+        .replace("../target/receipts.db", &path("receipts.db"))
+        .replace("\"../", &format!("\"{}/", root.display()));
+    std::fs::write(path("recguard.toml"), config).unwrap();
+
+    let eval = recguard(&[
+        "eval", "--format", "summary", "--config", &path("recguard.toml"),
+        "--request", "examples/requests/minor-at-23h.json", "--request", "examples/requests/hot-list.json",
+    ]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    assert!(stdout(&eval).contains("[receipt 1]") && stdout(&eval).contains("[receipt 2]"), "{}", stdout(&eval));
+
+    let export = recguard(&["audit", "export", "--store", &path("receipts.db"), "--out", &path("log.jsonl")]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert!(stdout(&export).contains("exported 2 receipts"), "{}", stdout(&export));
+
+    let provider_key = root.join("keys/demo-provider.pub");
+    let verify = recguard(&["audit", "verify", "--export", &path("log.jsonl"), "--provider-key", provider_key.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("OK, 2 receipts 1..2 chained, 1 signed checkpoints match"), "{}", stdout(&verify));
+
+    let replay = recguard(&["replay", "1", "--to", "2", "--store", &path("receipts.db")]);
+    assert!(replay.status.success(), "{}{}", stdout(&replay), stderr(&replay));
+    assert_eq!(stdout(&replay), "receipt 1: identical\nreceipt 2: identical\n");
+
+    // One changed character in the export: the regulator's check names the receipt.
+    let text = std::fs::read_to_string(path("log.jsonl")).unwrap();
+    std::fs::write(path("forged.jsonl"), text.replacen("req-minor-2300", "req-minor-2301", 1)).unwrap();
+    let forged = recguard(&["audit", "verify", "--export", &path("forged.jsonl"), "--provider-key", provider_key.to_str().unwrap()]);
+    assert_eq!(forged.status.code(), Some(1));
+    assert!(stdout(&forged).contains("BROKEN at receipt 1"), "{}", stdout(&forged));
+
+    let prune = recguard(&["audit", "prune", "--store", &path("receipts.db"), "--retention-days", "30"]);
+    assert_one_line_error(&prune, "below the 180 days");
 }

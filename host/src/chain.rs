@@ -3,6 +3,7 @@
 //! the chain's deadline. What happens at each step is in `link.rs`; the merge
 //! rules are in [`merge`](crate::merge).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::component::{sha256_hex, PolicyComponent};
@@ -13,6 +14,8 @@ use crate::options::{ChainOptions, FailClosed, PolicyOptions, MAX_DEADLINE_MS};
 use crate::outcome::{Failure, FailureKind, Outcome, ServedItem};
 use crate::request::Request;
 use crate::runtime::Runtime;
+use crate::receipt::{AuditSink, ChainRecord, ComponentFile, PolicyRecord};
+use crate::trust::{check_signature, Trust};
 use crate::wire;
 
 /// What the chain allows for host work on top of its policies' deadlines, by default.
@@ -26,6 +29,9 @@ pub struct Chain {
     links: Vec<Link>,
     fail_closed: FailClosed,
     deadline: Duration,
+    unsigned_allowed: bool,
+    /// Where receipts go, and the digest of the chain's record they name.
+    audit: Option<(Arc<dyn AuditSink>, String)>,
 }
 
 /// Builds a [`Chain`], validating each policy's settings and limits once.
@@ -35,16 +41,28 @@ pub struct ChainBuilder {
     links: Vec<Link>,
     fail_closed: FailClosed,
     options: ChainOptions,
+    trust: Trust,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl ChainBuilder {
-    /// Appends a policy: its limits are checked against the runtime and the
-    /// component, and its settings are validated by the policy, now.
+    /// Sets what the chain trusts (default: no key, unsigned policies
+    /// refused). Set it before adding policies: each is checked as it joins.
+    pub fn trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// Appends a policy: its signature is checked against the chain's
+    /// [`Trust`] (the issuer in `options` must be the signed one), its limits
+    /// against the runtime and the component, and its settings are
+    /// validated by the policy, now.
     pub fn policy(mut self, component: PolicyComponent, options: PolicyOptions) -> Result<Self, SettingsError> {
         let name = options.name.clone().unwrap_or_else(|| component.descriptor().name.clone());
         if !component.runtime().same(&self.runtime) {
             return Err(SettingsError::OtherRuntime { policy: name });
         }
+        let signer = check_signature(&name, &component, options.issuer, &self.trust)?;
         self.runtime.check_limits(&name, &options.limits, component.initial_memory_bytes())?;
         if !options.settings.is_object() {
             return Err(SettingsError::NotAnObject { policy: name });
@@ -56,7 +74,7 @@ impl ChainBuilder {
             other => other,
         })?;
         let settings_digest = sha256_hex(settings_json.as_bytes());
-        self.links.push(Link { component, name, options, settings, settings_digest });
+        self.links.push(Link { component, name, options, settings, settings_digest, signer });
         Ok(self)
     }
 
@@ -66,13 +84,21 @@ impl ChainBuilder {
         self
     }
 
+    /// Writes a receipt of every evaluation to `sink` (registered with the
+    /// chain's record and components when the chain is built).
+    pub fn audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
     /// Sets the chain's own options (its deadline).
     pub fn options(mut self, options: ChainOptions) -> Self {
         self.options = options;
         self
     }
 
-    /// The chain. Fails if the chain's deadline is outside 1..=60,000 ms.
+    /// The chain. Fails if the chain's deadline is outside 1..=60,000 ms, or
+    /// if its audit sink cannot keep the chain's record and components.
     pub fn build(self) -> Result<Chain, SettingsError> {
         let deadline_ms = match self.options.deadline_ms {
             Some(ms) => ms,
@@ -85,12 +111,47 @@ impl ChainBuilder {
                 message: format!("{deadline_ms} is outside 1..={MAX_DEADLINE_MS} ([chain] deadline-ms)"),
             });
         }
+        let audit = match &self.audit {
+            Some(sink) => {
+                let record = self.record(deadline_ms);
+                let digest = record.digest();
+                let components: Vec<ComponentFile<'_>> = self
+                    .links
+                    .iter()
+                    .map(|l| ComponentFile { digest: l.component.digest(), bytes: l.component.bytes(), signature: l.component.signature() })
+                    .collect();
+                sink.register(&digest, &record, &components).map_err(|e| SettingsError::Audit(e.to_string()))?;
+                Some((sink.clone(), digest))
+            }
+            None => None,
+        };
         Ok(Chain {
+            audit,
+            unsigned_allowed: self.trust.allow_unsigned,
             runtime: self.runtime,
             links: self.links,
             fail_closed: self.fail_closed,
             deadline: Duration::from_millis(deadline_ms),
         })
+    }
+}
+
+impl ChainBuilder {
+    /// What a replay of this chain needs besides the components' bytes.
+    fn record(&self, deadline_ms: u64) -> ChainRecord {
+        let pem = |keys: &[recguard_trust::PublicKey]| keys.iter().filter_map(|k| k.to_pem().ok()).collect();
+        ChainRecord {
+            policies: self
+                .links
+                .iter()
+                .map(|l| PolicyRecord { component: l.component.digest().to_string(), options: l.options.clone() })
+                .collect(),
+            fail_closed: self.fail_closed.clone(),
+            deadline_ms,
+            regulator_keys: pem(&self.trust.keys.regulator),
+            provider_keys: pem(&self.trust.keys.provider),
+            allow_unsigned: self.trust.allow_unsigned,
+        }
     }
 }
 
@@ -102,6 +163,8 @@ impl Chain {
             links: Vec::new(),
             fail_closed: FailClosed::default(),
             options: ChainOptions::default(),
+            trust: Trust::default(),
+            audit: None,
         }
     }
 
@@ -160,15 +223,21 @@ impl Chain {
                 })
                 .collect()
         };
-        Ok(Outcome {
+        let mut outcome = Outcome {
             request_id: request.id.clone(),
             verdict: working.verdict,
             personalised: working.personalised,
             candidates,
             notices: working.notices,
             tags_set_aside: working.tags_set_aside,
+            unsigned_policies_allowed: self.unsigned_allowed,
             trace,
-        })
+            receipt: None,
+        };
+        if let Some((sink, chain)) = &self.audit {
+            outcome.receipt = sink.append(chain, request, &outcome)?;
+        }
+        Ok(outcome)
     }
 
     /// The failure of a policy that could not start before the chain's

@@ -12,6 +12,8 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
+use recguard_trust::Envelope;
+
 use crate::decision::{Decision, Descriptor, LogLevel};
 use crate::error::{EvaluateError, LoadError, SettingsError};
 use crate::options::Limits;
@@ -45,6 +47,8 @@ type ValidateResults = (Result<Vec<u8>, String>,);
 #[derive(Clone)]
 pub struct PolicyComponent {
     inner: Arc<Inner>,
+    /// The issuer's signature, kept beside the file (see [`crate::signature_path`]).
+    signature: Option<Arc<Envelope>>,
 }
 
 impl std::fmt::Debug for PolicyComponent {
@@ -58,6 +62,8 @@ impl std::fmt::Debug for PolicyComponent {
 }
 
 struct Inner {
+    /// The component's bytes, for a receipt store to keep.
+    bytes: Arc<[u8]>,
     cache: CacheUse,
     runtime: Runtime,
     origin: String,
@@ -93,7 +99,8 @@ enum Call<T> {
 }
 
 impl PolicyComponent {
-    /// Loads and compiles a component from a file (at most [`MAX_COMPONENT_MIB`] MiB).
+    /// Loads and compiles a component from a file (at most [`MAX_COMPONENT_MIB`] MiB),
+    /// with its signature if one is kept beside it (`<file>.sig`).
     pub fn load_file(runtime: &Runtime, path: impl AsRef<Path>) -> Result<Self, LoadError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
@@ -107,7 +114,25 @@ impl PolicyComponent {
         if bytes.len() as u64 > limit {
             return Err(LoadError::TooLarge { origin, limit_mib: MAX_COMPONENT_MIB });
         }
-        Self::load_bytes(runtime, &bytes, &origin)
+        let signature_file = signature_path(&origin);
+        let signature = Envelope::read(&signature_file)
+            .map_err(|error| LoadError::SignatureFile { path: signature_file, error })?;
+        let component = Self::load_bytes(runtime, &bytes, &origin)?;
+        Ok(match signature {
+            Some(envelope) => component.with_signature(envelope),
+            None => component,
+        })
+    }
+
+    /// The component with `envelope` as its issuer's signature (checked when it joins a chain).
+    pub fn with_signature(mut self, envelope: Envelope) -> Self {
+        self.signature = Some(Arc::new(envelope));
+        self
+    }
+
+    /// The issuer's signature, if the component has one.
+    pub fn signature(&self) -> Option<&Envelope> {
+        self.signature.as_deref()
     }
 
     /// Loads and compiles a component from bytes; `origin` names it in errors.
@@ -163,6 +188,7 @@ impl PolicyComponent {
             .map_err(|problem| wrong_world(format!("its descriptor {problem}")))?;
         Ok(PolicyComponent {
             inner: Arc::new(Inner {
+                bytes: Arc::from(bytes),
                 cache,
                 runtime: runtime.clone(),
                 origin,
@@ -174,6 +200,7 @@ impl PolicyComponent {
                 validate,
                 evaluate,
             }),
+            signature: None,
         })
     }
 
@@ -185,6 +212,11 @@ impl PolicyComponent {
     /// Where the component was loaded from.
     pub fn origin(&self) -> &str {
         &self.inner.origin
+    }
+
+    /// The component's bytes, as loaded.
+    pub fn bytes(&self) -> &[u8] {
+        &self.inner.bytes
     }
 
     /// SHA-256 of the component's bytes, as `sha256:<hex>`, for the audit record.
@@ -399,6 +431,16 @@ fn take_logs(store: &mut Store<StoreState>) -> Vec<LogLine> {
 }
 
 /// `sha256:<hex>` of some bytes, as the audit record writes digests.
+/// Where the signature of the component at `origin` is kept: beside it, as `<origin>.sig`.
+pub fn signature_path(origin: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{origin}.sig"))
+}
+
+/// SHA-256 of `bytes` as recguard writes digests: `sha256:<hex>`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    sha256_hex(bytes)
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }

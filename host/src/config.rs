@@ -13,9 +13,21 @@
 //! response = "block"       # or "non-personalised"
 //! reason = "Temporarily unavailable."
 //!
+//! [trust]                  # whose signatures a policy may carry
+//! regulator-keys = ["../keys/demo-regulator.pub"]
+//! provider-keys = []
+//! allow-unsigned = false   # development only; shown in every outcome
+//!
+//! [audit]                  # a receipt of every evaluation (optional)
+//! store = "receipts.db"    # SQLite, relative to this file
+//! durability = "sync"      # or "async"
+//! checkpoint-key = "../keys/provider.pem"   # signs checkpoints
+//! checkpoint-every = 1000  # receipts, or
+//! checkpoint-seconds = 60  # seconds, whichever comes first
+//!
 //! [[policy]]
 //! path = "../target/policies/minors.wasm"   # relative to this file
-//! issuer = "regulator"     # or "provider"
+//! issuer = "regulator"     # or "provider": must be the role its signature (minors.wasm.sig) gives
 //! mode = "enforce"         # or "monitor"
 //! on-error = "fail-closed" # or "fail-open"
 //! limits = { deadline-ms = 20 }
@@ -33,6 +45,8 @@ use crate::component::PolicyComponent;
 use crate::error::ConfigError;
 use crate::options::{ChainOptions, FailClosed, Limits, PolicyOptions};
 use crate::runtime::{Runtime, RuntimeOptions};
+use crate::store::{AuditConfig, AuditOptions, AuditStore};
+use crate::trust::TrustConfig;
 
 /// The largest config file read, in bytes.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
@@ -56,6 +70,13 @@ pub struct ChainConfig {
     /// What failing closed means.
     #[serde(default)]
     pub fail_closed: FailClosed,
+    /// Whose signatures are trusted (key files relative to the config file).
+    /// Without it, no key is trusted and every policy is refused.
+    #[serde(default)]
+    pub trust: TrustConfig,
+    /// Where receipts go (paths relative to the config file); none: no receipts.
+    #[serde(default)]
+    pub audit: AuditConfig,
     /// The policies, in order.
     #[serde(default, rename = "policy")]
     pub policies: Vec<PolicyEntry>,
@@ -114,7 +135,12 @@ impl ChainConfig {
 
     /// Loads every policy (paths relative to `base`) on `runtime` and builds the chain.
     pub fn build(&self, runtime: &Runtime, base: &Path) -> Result<Chain, ConfigError> {
-        let mut builder = Chain::builder(runtime).fail_closed(self.fail_closed.clone()).options(self.chain.clone());
+        let trust = self.trust.load(base).map_err(ConfigError::Key)?;
+        let mut builder =
+            Chain::builder(runtime).trust(trust).fail_closed(self.fail_closed.clone()).options(self.chain.clone());
+        if let Some(store) = self.audit.open(base)? {
+            builder = builder.audit(std::sync::Arc::new(store));
+        }
         for (i, entry) in self.policies.iter().enumerate() {
             let path = base.join(&entry.path);
             let component = PolicyComponent::load_file(runtime, &path)
@@ -124,6 +150,26 @@ impl ChainConfig {
                 .map_err(|source| ConfigError::Settings { index: i + 1, path: path.clone(), source })?;
         }
         builder.build().map_err(ConfigError::Chain)
+    }
+}
+
+impl AuditConfig {
+    /// Opens the store the table names (paths relative to `base`), if it names one.
+    pub fn open(&self, base: &Path) -> Result<Option<AuditStore>, ConfigError> {
+        let Some(store) = &self.store else { return Ok(None) };
+        let checkpoint_key = match &self.checkpoint_key {
+            Some(path) => Some(std::sync::Arc::new(recguard_trust::SecretKey::read(&base.join(path)).map_err(ConfigError::Key)?)),
+            None => None,
+        };
+        let options = AuditOptions {
+            durability: self.durability,
+            queue: self.queue,
+            checkpoint_every: self.checkpoint_every,
+            checkpoint_interval: std::time::Duration::from_secs(self.checkpoint_seconds),
+            checkpoint_key,
+            ..AuditOptions::default()
+        };
+        AuditStore::open(base.join(store), options).map(Some).map_err(ConfigError::Audit)
     }
 }
 

@@ -31,6 +31,14 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The signature file beside the component cannot be used.
+    #[error("the signature file {} cannot be used: {error}", path.display())]
+    SignatureFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: recguard_trust::SignatureError,
+    },
     /// The file is larger than any policy component may be.
     #[error("{origin} is larger than the {limit_mib} MiB a policy component may have")]
     TooLarge {
@@ -124,6 +132,35 @@ pub enum SettingsError {
         /// What is wrong with it.
         message: String,
     },
+    /// The policy has no signature and the chain does not allow unsigned policies.
+    #[error("policy '{policy}' is not signed (no {}): sign it with `recguard sign`, or for development only set `allow-unsigned = true` in [trust]", expected.display())]
+    Unsigned {
+        /// The policy.
+        policy: String,
+        /// Where its signature was looked for.
+        expected: PathBuf,
+    },
+    /// The policy's signature was refused.
+    #[error("policy '{policy}' is refused: {error}")]
+    Signature {
+        /// The policy.
+        policy: String,
+        /// The check that failed.
+        error: recguard_trust::SignatureError,
+    },
+    /// The config gives the policy another issuer than its signature.
+    #[error("policy '{policy}' is configured as issued by the {configured}, but its signature is the {signed}'s; the role comes from the signature")]
+    IssuerMismatch {
+        /// The policy.
+        policy: String,
+        /// The issuer in the options.
+        configured: crate::Issuer,
+        /// The issuer in the signature.
+        signed: crate::Issuer,
+    },
+    /// The chain's audit sink could not keep the chain's record or components.
+    #[error("the audit store cannot keep this chain: {0}")]
+    Audit(String),
     /// The policy was loaded on another [`Runtime`](crate::Runtime) than the chain's.
     #[error("policy '{policy}' was loaded on another runtime than the chain's; load it with the chain's runtime")]
     OtherRuntime {
@@ -145,6 +182,12 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A key file named in `[trust]` or `[audit]` cannot be used.
+    #[error("key: {0}")]
+    Key(recguard_trust::KeyError),
+    /// The `[audit]` store cannot be opened.
+    #[error("[audit]: {0}")]
+    Audit(AuditError),
     /// The file is not valid TOML, or not a chain configuration.
     #[error("config {path} is not a valid chain configuration: {message}")]
     Parse {
@@ -213,4 +256,27 @@ pub enum EvaluateError {
         /// How long it waited.
         waited_ms: u64,
     },
+    /// The evaluation's receipt could not be written: the outcome is not
+    /// returned, since it could not be audited.
+    #[error("the outcome was not returned because its receipt could not be written: {0}")]
+    Audit(#[from] AuditError),
+}
+
+/// A receipt log could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The store failed (SQLite, the file system).
+    #[error("audit store {path}: {message}")]
+    Store {
+        /// The store.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// The store's writer has stopped; no receipt can be written.
+    #[error("the audit store's writer has stopped: {0}")]
+    Stopped(String),
+    /// A setting of the store cannot be used.
+    #[error("audit settings: {0}")]
+    Settings(String),
 }

@@ -3,11 +3,15 @@
 //! record who decided what, citing the article.
 //!
 //! ```no_run
-//! use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime, RuntimeOptions};
+//! use recguard_host::signing::{PublicKey, TrustedKeys};
+//! use recguard_host::{Chain, PolicyComponent, PolicyOptions, Request, Runtime, RuntimeOptions, Trust};
 //!
 //! let runtime = Runtime::new(RuntimeOptions::default())?;
+//! // The component, and its signature kept beside it (minors.wasm.sig).
 //! let minors = PolicyComponent::load_file(&runtime, "target/policies/minors.wasm")?;
-//! let chain = Chain::builder(&runtime).policy(minors, PolicyOptions::regulator())?.build()?;
+//! let regulator = PublicKey::read("keys/regulator.pub".as_ref())?;
+//! let trust = Trust::keys(TrustedKeys { regulator: vec![regulator], provider: vec![] });
+//! let chain = Chain::builder(&runtime).trust(trust).policy(minors, PolicyOptions::regulator())?.build()?;
 //! let request = Request::from_reader(std::fs::File::open("request.json")?)?;
 //! let outcome = chain.evaluate(&request)?;
 //! println!("{}", serde_json::to_string_pretty(&outcome)?);
@@ -35,13 +39,17 @@ mod options;
 mod order;
 mod outcome;
 mod reads;
+mod replay;
+mod receipt;
 mod request;
 mod runtime;
+mod store;
+mod trust;
 pub mod wire;
 
 pub use chain::{Chain, ChainBuilder};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
-pub use component::{CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
+pub use component::{sha256_digest, signature_path, CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
 pub use error::{ConfigError, EvaluateError, LoadError, SettingsError};
 pub use options::{
@@ -58,3 +66,12 @@ pub use request::{
 };
 pub use reads::{Reads, READ_PATHS};
 pub use runtime::{Runtime, RuntimeOptions, EPOCH_TICK};
+pub use trust::{Trust, TrustConfig};
+pub use replay::{differences, Replayed, Replayer};
+pub use receipt::{
+    verify_log, AuditError, AuditSink, ChainRecord, Checkpoint, ComponentFile, PolicyRecord, Receipt, StoredReceipt,
+    Verification, CHECKPOINT_PAYLOAD_TYPE, GENESIS,
+};
+pub use store::{component_file, components_dir, system_ms, AuditConfig, AuditLog, AuditOptions, AuditStore, Durability, MAX_BATCH, MIN_RETENTION_DAYS};
+/// Keys, signature envelopes and policy manifests (the `recguard-trust` crate).
+pub use recguard_trust as signing;

@@ -9,6 +9,7 @@ use crate::error::EvaluateError;
 use crate::merge::Working;
 use crate::options::{FailClosed, FailClosedResponse, Mode, OnError, PolicyOptions};
 use crate::outcome::{Failure, PolicyTrace, Status, TracedFinding, Verdict};
+use crate::trust::Signer;
 
 /// A policy as configured in a chain.
 #[derive(Debug)]
@@ -21,6 +22,8 @@ pub(crate) struct Link {
     /// `validate-settings` returned them from the JSON), and the digest of the JSON.
     pub settings: Vec<u8>,
     pub settings_digest: String,
+    /// Who vouched for it.
+    pub signer: Signer,
 }
 
 impl Link {
@@ -32,6 +35,7 @@ impl Link {
             digest: self.component.digest().to_string(),
             settings_digest: self.settings_digest.clone(),
             issuer: self.options.issuer,
+            signed_by: self.signer.key_id().map(str::to_string),
             mode: self.options.mode,
             reads: self.component.reads(),
             status,

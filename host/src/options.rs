@@ -6,15 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Who issued a policy. A provider's policy cannot undo a regulator's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Issuer {
-    /// A regulator's reference policy, run unchanged.
-    Regulator,
-    /// The provider's own policy.
-    Provider,
-}
+pub use recguard_trust::Issuer;
 
 /// Whether a policy's decisions change the response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

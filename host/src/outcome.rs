@@ -26,8 +26,16 @@ pub struct Outcome {
     pub notices: Vec<ServedNotice>,
     /// User tags set aside for this request.
     pub tags_set_aside: Vec<String>,
+    /// True if the chain runs with the development switch that lets
+    /// unsigned policies in (see each trace entry's `signed-by`).
+    #[serde(default)]
+    pub unsigned_policies_allowed: bool,
     /// One entry per policy in the chain, in order.
     pub trace: Vec<PolicyTrace>,
+    /// The sequence number of this evaluation's receipt, once durable (a
+    /// chain with a `sync` audit store); none without a store, or `async`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<u64>,
 }
 
 /// Whether the request is served.
@@ -93,8 +101,12 @@ pub struct PolicyTrace {
     pub digest: String,
     /// SHA-256 of the settings (as JSON) the policy ran with, to replay with the same.
     pub settings_digest: String,
-    /// Who issued the policy.
+    /// Who issued the policy (for a signed policy, the role its signature gives).
     pub issuer: Issuer,
+    /// The id of the trusted key that signed the policy; none if it was
+    /// loaded unsigned, under the development switch.
+    #[serde(default)]
+    pub signed_by: Option<String>,
     /// Enforce or monitor.
     pub mode: Mode,
     /// The request fields the policy received (those its descriptor

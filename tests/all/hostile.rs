@@ -81,7 +81,7 @@ fn the_chain_deadline_covers_every_step_and_names_the_slowest() {
         deadline_ms: 30,
         ..Limits::default()
     });
-    let builder = Chain::builder(runtime())
+    let builder = Chain::builder(runtime()).trust(recguard_host::Trust::development())
         .options(recguard_host::ChainOptions { deadline_ms: Some(20) })
         .policy(load(components::SCRIPTED), spin)
         .unwrap()
@@ -136,7 +136,7 @@ fn one_slot_chain(deadline_ms: u64, spin: u64) -> Arc<Chain> {
     let options = PolicyOptions::provider()
         .settings(json!({"behaviour": "spin", "spin": spin}))
         .limits(Limits { deadline_ms, ..Limits::default() });
-    Arc::new(Chain::builder(&runtime).policy(component, options).unwrap().build().unwrap())
+    Arc::new(Chain::builder(&runtime).trust(recguard_host::Trust::development()).policy(component, options).unwrap().build().unwrap())
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn no_slot_within_the_deadline_is_a_capacity_error_not_a_policy_failure() {
         let runtime = holder.runtime().clone();
         let component = PolicyComponent::load_file(&runtime, components::NOOP).unwrap();
         let quick = PolicyOptions::regulator().limits(Limits { deadline_ms: 20, ..Limits::default() });
-        Chain::builder(&runtime).policy(component, quick).unwrap().build().unwrap()
+        Chain::builder(&runtime).trust(recguard_host::Trust::development()).policy(component, quick).unwrap().build().unwrap()
     };
     let holding = {
         let holder = holder.clone();
@@ -182,7 +182,7 @@ fn no_slot_within_the_deadline_is_a_capacity_error_not_a_policy_failure() {
 #[test]
 fn impossible_limits_are_refused_when_the_chain_is_built_naming_the_limit() {
     let refuse = |limits: Limits| {
-        Chain::builder(runtime()).policy(load(components::NOOP), PolicyOptions::regulator().limits(limits)).unwrap_err()
+        Chain::builder(runtime()).trust(recguard_host::Trust::development()).policy(load(components::NOOP), PolicyOptions::regulator().limits(limits)).unwrap_err()
     };
     let error = refuse(Limits { memory_mib: 1, ..Limits::default() });
     assert!(matches!(error, SettingsError::Limits { limit: "memory-mib", .. }), "{error}");
@@ -194,7 +194,7 @@ fn impossible_limits_are_refused_when_the_chain_is_built_naming_the_limit() {
     let error = refuse(Limits { max_effects: Some(0), ..Limits::default() });
     assert!(matches!(error, SettingsError::Limits { limit: "max-effects", .. }), "{error}");
 
-    let chain_deadline = Chain::builder(runtime()).options(recguard_host::ChainOptions { deadline_ms: Some(u64::MAX) });
+    let chain_deadline = Chain::builder(runtime()).trust(recguard_host::Trust::development()).options(recguard_host::ChainOptions { deadline_ms: Some(u64::MAX) });
     assert!(chain_deadline.build().unwrap_err().to_string().contains("[chain] deadline-ms"));
 
     let error = Runtime::new(RuntimeOptions { max_memory_mib: u64::MAX, ..RuntimeOptions::default() }).unwrap_err();
@@ -255,7 +255,7 @@ fn a_describe_that_loops_is_stopped_at_load_naming_the_stage_and_limit() {
 fn a_validate_settings_that_loops_is_named_as_such() {
     // Before: reported as "failed while describing itself".
     let options = PolicyOptions::provider().settings(json!({"behaviour": "loop-in-validate"}));
-    let error = Chain::builder(runtime()).policy(load(components::SCRIPTED), options).unwrap_err();
+    let error = Chain::builder(runtime()).trust(recguard_host::Trust::development()).policy(load(components::SCRIPTED), options).unwrap_err();
     let message = error.to_string();
     assert!(matches!(&error, SettingsError::Failed { failure, .. } if failure.kind == FailureKind::Deadline), "{message}");
     assert!(message.contains("`validate-settings`") && message.contains("deadline of 50 ms"), "{message}");

@@ -71,7 +71,7 @@ fn fail_closed_can_serve_without_personalisation_instead_of_blocking() {
     let looping = PolicyOptions::provider()
         .settings(json!({"behaviour": "loop"}))
         .limits(Limits { deadline_ms: 5, ..Limits::default() });
-    let mut builder = recguard_host::Chain::builder(crate::helpers::runtime()).fail_closed(recguard_host::FailClosed {
+    let mut builder = recguard_host::Chain::builder(crate::helpers::runtime()).trust(recguard_host::Trust::development()).fail_closed(recguard_host::FailClosed {
         response: recguard_host::FailClosedResponse::NonPersonalised,
         reason: String::new(),
     });
@@ -86,7 +86,7 @@ fn fail_closed_can_serve_without_personalisation_instead_of_blocking() {
 #[test]
 fn limits_the_runtime_cannot_enforce_are_refused_at_load() {
     let too_big = PolicyOptions::provider().limits(Limits { memory_mib: 100_000, ..Limits::default() });
-    let error = recguard_host::Chain::builder(crate::helpers::runtime())
+    let error = recguard_host::Chain::builder(crate::helpers::runtime()).trust(recguard_host::Trust::development())
         .policy(crate::helpers::load(components::NOOP), too_big)
         .expect_err("refused");
     assert!(error.to_string().contains("memory-mib 100000 is above the runtime's max-memory-mib of 256"), "{error}");

@@ -62,12 +62,12 @@ fn a_policy_describes_itself() {
 #[test]
 fn invalid_settings_are_rejected_once_at_load_with_the_policys_message() {
     let bad_clock = PolicyOptions::regulator().settings(json!({"curfew-start": "25:00"}));
-    let error = recguard_host::Chain::builder(runtime()).policy(load(components::MINORS), bad_clock).err().unwrap();
+    let error = recguard_host::Chain::builder(runtime()).trust(recguard_host::Trust::development()).policy(load(components::MINORS), bad_clock).err().unwrap();
     let message = error.to_string();
     assert!(message.contains("curfew-start") && message.contains("HH:MM"), "{message}");
 
     let typo = PolicyOptions::regulator().settings(json!({"curfew-strat": "23:00"}));
-    let error = recguard_host::Chain::builder(runtime()).policy(load(components::MINORS), typo).err().unwrap();
+    let error = recguard_host::Chain::builder(runtime()).trust(recguard_host::Trust::development()).policy(load(components::MINORS), typo).err().unwrap();
     assert!(error.to_string().contains("unknown field `curfew-strat`"), "{error}");
 }
 

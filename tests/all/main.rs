@@ -1,6 +1,7 @@
 //! recguard's integration tests: one binary, one module per topic. Every test
 //! runs real compiled components (built by `tests/build.rs`) through the host.
 
+mod audit;
 mod concurrency;
 mod helpers;
 mod hostile;
@@ -10,4 +11,5 @@ mod merge;
 mod minimisation;
 mod reference_policies;
 mod requests;
+mod signing;
 mod suite;

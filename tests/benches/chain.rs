@@ -9,7 +9,12 @@
 //!   Rego and run by regorus (`rego`, a peer engine; the bench first checks
 //!   that it drops exactly what the chain drops);
 //! - `suite/N`: the twelve reference policies (`examples/all-reference-policies.toml`);
-//! - `request-json/parse/N`: a provider's request JSON parsed into the host's request.
+//! - `request-json/parse/N`: a provider's request JSON parsed into the host's request;
+//! - `audit/…`: decision receipts: what an `async` store adds to one
+//!   evaluation of minors + hot-list at 100 candidates (against `plain`, the
+//!   same chain without a store), back to back and with the writer idle
+//!   between evaluations, and receipts per second through a `sync` store
+//!   from 4 threads (group commit), on a no-op chain.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -17,15 +22,15 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use recguard_host::{Chain, PolicyComponent, PolicyOptions, Runtime, RuntimeOptions};
+use recguard_host::{Chain, PolicyOptions, Runtime, RuntimeOptions};
 use recguard_sdk::__private::runtime as sdk_runtime;
 use recguard_tests::sdk_bridge::ToSdk;
 use recguard_tests::{components, mixed_request};
 
 fn chain_of(runtime: &Runtime, paths: &[&str]) -> Chain {
-    let mut builder = Chain::builder(runtime);
+    let mut builder = Chain::builder(runtime).trust(recguard_host::Trust::development());
     for path in paths {
-        let component = PolicyComponent::load_file(runtime, path).expect("component");
+        let component = recguard_tests::load_unsigned(runtime, path);
         builder = builder.policy(component, PolicyOptions::regulator()).expect("policy");
     }
     builder.build().expect("a valid chain")
@@ -91,6 +96,8 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    audit(c, &runtime);
+
     // What a provider's request costs before any policy: parsing its JSON.
     let mut group = c.benchmark_group("request-json");
     for count in [100usize, 1000] {
@@ -101,6 +108,71 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Receipts: the cost an `async` store adds to an evaluation, and `sync` throughput.
+fn audit(c: &mut Criterion, runtime: &Runtime) {
+    use recguard_host::{AuditOptions, AuditStore, Durability};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let mut group = c.benchmark_group("audit");
+
+    let request = mixed_request(100, "hot-list");
+    let plain = chain_of(runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY]);
+    group.bench_function("plain/100", |b| b.iter(|| plain.evaluate(&request).expect("outcome")));
+    let options = AuditOptions { durability: Durability::Async, queue: 100_000, ..AuditOptions::default() };
+    let store = Arc::new(AuditStore::open(dir.path().join("async.db"), options).expect("store"));
+    let audited = audited_chain_of(runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY], store.clone());
+    // Back to back: on this 2-core machine the writer (JSON, SHA-256, SQLite)
+    // then takes one core from the evaluations.
+    group.bench_function("async/100", |b| b.iter(|| audited.evaluate(&request).expect("outcome")));
+    store.flush().expect("flush");
+    // With the writer keeping up (a provider's host not saturated): only the
+    // evaluation is timed; the writer commits between evaluations.
+    group.bench_function("async-writer-idle/100", |b| {
+        b.iter_custom(|iterations| {
+            let mut timed = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                let started = std::time::Instant::now();
+                std::hint::black_box(audited.evaluate(&request).expect("outcome"));
+                timed += started.elapsed();
+                store.flush().expect("flush");
+            }
+            timed
+        })
+    });
+
+    let options = AuditOptions { durability: Durability::Sync, ..AuditOptions::default() };
+    let store = Arc::new(AuditStore::open(dir.path().join("sync.db"), options).expect("store"));
+    let noop = Arc::new(audited_chain_of(runtime, &[components::NOOP], store));
+    let empty = Arc::new(mixed_request(0, "feed"));
+    const THREADS: usize = 4;
+    const PER_THREAD: usize = 250;
+    group.throughput(Throughput::Elements((THREADS * PER_THREAD) as u64));
+    group.sample_size(10);
+    group.bench_function("sync-receipts/4-threads", |b| {
+        b.iter(|| {
+            std::thread::scope(|scope| {
+                for _ in 0..THREADS {
+                    let (noop, empty) = (noop.clone(), empty.clone());
+                    scope.spawn(move || {
+                        for _ in 0..PER_THREAD {
+                            noop.evaluate(&empty).expect("outcome");
+                        }
+                    });
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn audited_chain_of(runtime: &Runtime, paths: &[&str], store: std::sync::Arc<recguard_host::AuditStore>) -> Chain {
+    let mut builder = Chain::builder(runtime).trust(recguard_host::Trust::development()).audit(store);
+    for path in paths {
+        builder = builder.policy(recguard_tests::load_unsigned(runtime, path), PolicyOptions::regulator()).expect("policy");
+    }
+    builder.build().expect("a valid chain")
 }
 
 /// regorus with the Rego version of the two policies' main rules.

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use recguard_host::{Chain, Runtime, RuntimeOptions};
 
+mod audit;
 mod bench;
 mod eval;
 mod inspect;
+mod signing;
 mod summary;
 mod test;
 
@@ -31,6 +33,16 @@ enum Command {
     Test(test::TestCommand),
     /// Measure the time per request through a chain, in total and per policy.
     Bench(bench::BenchCommand),
+    /// Make an ed25519 key pair for signing policies (and audit checkpoints).
+    Keygen(signing::KeygenCommand),
+    /// Sign policy components as their issuer: writes `<component>.sig` beside each.
+    Sign(signing::SignCommand),
+    /// Check a component's signature against trusted public keys.
+    Verify(signing::VerifyCommand),
+    /// Check, export or prune a receipt log.
+    Audit(audit::AuditCommand),
+    /// Re-evaluate recorded receipts and report `identical` or the difference.
+    Replay(audit::ReplayCommand),
 }
 
 /// Where the CLI keeps compiled components: `$RECGUARD_CACHE_DIR` (`off`
@@ -69,6 +81,11 @@ impl Cli {
             Command::Inspect(c) => c.execute(),
             Command::Test(c) => c.execute(),
             Command::Bench(c) => c.execute(),
+            Command::Keygen(c) => c.execute(),
+            Command::Sign(c) => c.execute(),
+            Command::Verify(c) => c.execute(),
+            Command::Audit(c) => c.execute(),
+            Command::Replay(c) => c.execute(),
         }
     }
 }

@@ -49,6 +49,12 @@ pub fn of(outcome: &Outcome) -> String {
             }
         }
     }
+    if let Some(seq) = outcome.receipt {
+        let _ = write!(text, " [receipt {seq}]");
+    }
+    if outcome.unsigned_policies_allowed {
+        text.push_str(" [DEVELOPMENT: unsigned policies allowed]");
+    }
     for trace in &outcome.trace {
         let monitored = matches!(trace.status, Status::Monitored);
         for finding in &trace.findings {
