@@ -221,7 +221,18 @@ fn a_result_that_arrives_after_the_deadline_is_not_applied() {
         // From about 0.3 ms to about 3 ms of spinning.
         let spin = 1_000_000 * (300 + 45 * step) / micros;
         let script = json!({"behaviour": "spin", "spin": spin, "drop": ["c0"]});
-        let chain = chain(vec![(components::SCRIPTED, provider(script).limits(Limits { deadline_ms: 1, ..Limits::default() }))]);
+        let options = provider(script).limits(Limits { deadline_ms: 1, ..Limits::default() });
+        // Validating the settings runs under the same 1 ms; on a busy machine
+        // (other tests run alongside) a first try may miss it.
+        let chain = (0..20)
+            .find_map(|_| {
+                Chain::builder(runtime())
+                    .trust(recguard_host::Trust::development())
+                    .policy(load(components::SCRIPTED), options.clone())
+                    .ok()
+                    .map(|b| b.build().expect("a valid chain"))
+            })
+            .expect("settings validated within 1 ms in one of 20 tries");
         let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 2)).unwrap();
         let trace = &outcome.trace[0];
         match &trace.status {
