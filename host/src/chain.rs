@@ -34,6 +34,28 @@ pub struct Chain {
     audit: Option<(Arc<dyn AuditSink>, String)>,
 }
 
+/// One policy of a chain, as [`Chain::policy_summaries`] describes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PolicySummary {
+    /// Its name in the trace.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// SHA-256 of the component.
+    pub digest: String,
+    /// SHA-256 of its settings (JSON).
+    pub settings_digest: String,
+    /// Who issued it (the signed role).
+    pub issuer: crate::options::Issuer,
+    /// Enforce or monitor.
+    pub mode: crate::options::Mode,
+    /// Its error policy.
+    pub on_error: crate::options::OnError,
+    /// The key that signed it; none if loaded unsigned (development).
+    pub signed_by: Option<String>,
+}
+
 /// Builds a [`Chain`], validating each policy's settings and limits once.
 #[derive(Debug)]
 pub struct ChainBuilder {
@@ -176,6 +198,24 @@ impl Chain {
     /// The policies, in order, with their names in the trace.
     pub fn policies(&self) -> impl Iterator<Item = (&str, &PolicyComponent)> {
         self.links.iter().map(|l| (l.name.as_str(), &l.component))
+    }
+
+    /// What each policy is and how it takes part, in order (for a server's
+    /// `GET /v1/policies`, or a log line at start).
+    pub fn policy_summaries(&self) -> Vec<PolicySummary> {
+        self.links
+            .iter()
+            .map(|l| PolicySummary {
+                name: l.name.clone(),
+                version: l.component.descriptor().version.clone(),
+                digest: l.component.digest().to_string(),
+                settings_digest: l.settings_digest.clone(),
+                issuer: l.options.issuer,
+                mode: l.options.mode,
+                on_error: l.options.on_error,
+                signed_by: l.signer.key_id().map(str::to_string),
+            })
+            .collect()
     }
 
     /// The deadline for one request through the whole chain, host work included.

@@ -47,7 +47,7 @@ mod store;
 mod trust;
 pub mod wire;
 
-pub use chain::{Chain, ChainBuilder};
+pub use chain::{Chain, ChainBuilder, PolicySummary};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 pub use component::{sha256_digest, signature_path, CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};

@@ -11,6 +11,7 @@ mod audit;
 mod bench;
 mod eval;
 mod inspect;
+mod serve;
 mod signing;
 mod summary;
 mod test;
@@ -43,6 +44,8 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Re-evaluate recorded receipts and report `identical` or the difference.
     Replay(audit::ReplayCommand),
+    /// Serve the chain over HTTP (the sidecar), until SIGTERM.
+    Serve(serve::ServeCommand),
 }
 
 /// Where the CLI keeps compiled components: `$RECGUARD_CACHE_DIR` (`off`
@@ -86,6 +89,7 @@ impl Cli {
             Command::Verify(c) => c.execute(),
             Command::Audit(c) => c.execute(),
             Command::Replay(c) => c.execute(),
+            Command::Serve(c) => c.execute(),
         }
     }
 }

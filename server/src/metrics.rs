@@ -1,0 +1,100 @@
+//! The server's Prometheus metrics (`GET /metrics`): requests by verdict,
+//! per-policy evaluation latency, limit hits and failures by policy, and
+//! requests in flight.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use recguard_host::{Outcome, Status};
+
+/// Labels of a request counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabels {
+    /// `serve`, `block`, or `error` (bad input, over capacity).
+    pub verdict: String,
+}
+
+/// Labels of a per-policy series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabels {
+    /// The policy's name in the chain.
+    pub policy: String,
+}
+
+/// Labels of a failure counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    /// The policy.
+    pub policy: String,
+    /// The failure's kind (`deadline`, `memory`, `trap`, …).
+    pub kind: String,
+    /// `fail-closed` or `fail-open`: what its error policy did.
+    pub handled: String,
+}
+
+/// Every metric the server exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<VerdictLabels, Counter>,
+    policy_seconds: Family<PolicyLabels, Histogram>,
+    failures: Family<FailureLabels, Counter>,
+    in_flight: Gauge,
+}
+
+impl Metrics {
+    /// Registers the metrics.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("recguard");
+        let requests = Family::<VerdictLabels, Counter>::default();
+        registry.register("requests", "Evaluation requests answered, by verdict", requests.clone());
+        let policy_seconds =
+            Family::<PolicyLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.000_005, 2.0, 16)));
+        registry.register("policy_evaluation_seconds", "Time in each policy per evaluation", policy_seconds.clone());
+        let failures = Family::<FailureLabels, Counter>::default();
+        registry.register("policy_failures", "Policy failures (limits hit, traps, errors), by kind and error policy", failures.clone());
+        let in_flight = Gauge::default();
+        registry.register("requests_in_flight", "Evaluation requests being answered", in_flight.clone());
+        Metrics { registry, requests, policy_seconds, failures, in_flight }
+    }
+
+    /// Counts a request that got no outcome.
+    pub fn error(&self) {
+        self.requests.get_or_create(&VerdictLabels { verdict: "error".into() }).inc();
+    }
+
+    /// Records an outcome: its verdict, each policy's time and failure.
+    pub fn outcome(&self, outcome: &Outcome) {
+        let verdict = if outcome.is_blocked() { "block" } else { "serve" };
+        self.requests.get_or_create(&VerdictLabels { verdict: verdict.into() }).inc();
+        for trace in &outcome.trace {
+            let policy = PolicyLabels { policy: trace.policy.clone() };
+            self.policy_seconds.get_or_create(&policy).observe(trace.elapsed_us as f64 / 1e6);
+            if let Status::Failed { failure, handled } = &trace.status {
+                let kind = serde_json::to_value(failure.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let handled = serde_json::to_value(handled).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                self.failures.get_or_create(&FailureLabels { policy: trace.policy.clone(), kind, handled }).inc();
+            }
+        }
+    }
+
+    /// The gauge of requests in flight.
+    pub fn in_flight(&self) -> &Gauge {
+        &self.in_flight
+    }
+
+    /// The metrics in Prometheus' text format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
