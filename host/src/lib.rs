@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod audit_log;
 mod cache;
 mod chain;
 mod check;
@@ -72,6 +73,7 @@ pub use receipt::{
     verify_log, AuditError, AuditSink, ChainRecord, Checkpoint, ComponentFile, PolicyRecord, Receipt, StoredReceipt,
     Verification, CHECKPOINT_PAYLOAD_TYPE, GENESIS,
 };
-pub use store::{component_file, components_dir, system_ms, AuditConfig, AuditLog, AuditOptions, AuditStore, Durability, MAX_BATCH, MIN_RETENTION_DAYS};
+pub use audit_log::{AuditLog, MIN_RETENTION_DAYS};
+pub use store::{component_file, components_dir, system_ms, AuditConfig, AuditOptions, AuditStore, Durability, MAX_BATCH};
 /// Keys, signature envelopes and policy manifests (the `recguard-trust` crate).
 pub use recguard_trust as signing;

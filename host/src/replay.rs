@@ -16,7 +16,8 @@ use crate::error::AuditError;
 use crate::options::ChainOptions;
 use crate::outcome::Outcome;
 use crate::runtime::Runtime;
-use crate::store::{component_file, AuditLog};
+use crate::audit_log::AuditLog;
+use crate::store::component_file;
 use crate::trust::Trust;
 
 /// What a replay found.
