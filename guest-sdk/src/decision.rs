@@ -2,7 +2,7 @@
 //! to the finding (and so the article) that justifies it.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash};
 
 use rustc_hash::FxBuildHasher;
 
@@ -45,6 +45,72 @@ impl Finding {
         let mut citation = self.article.citation();
         citation.instrument = self.instrument;
         wit::Finding { code: self.code, citation, message: self.message }
+    }
+}
+
+/// A finding already recorded in a [`Decision`]: effects cite it without
+/// hashing or comparing it again. Valid only for the decision that recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FindingId(u32);
+
+/// What an effect cites: a [`Finding`] (recorded on first use) or the
+/// [`FindingId`] of one already recorded.
+pub trait Cite {
+    /// The finding's index in `decision`, recording it if it is new.
+    fn index_in(self, decision: &mut Decision) -> u32;
+}
+
+impl Cite for &Finding {
+    fn index_in(self, decision: &mut Decision) -> u32 {
+        decision.record(self).0
+    }
+}
+
+impl Cite for FindingId {
+    fn index_in(self, _: &mut Decision) -> u32 {
+        self.0
+    }
+}
+
+/// Findings by reason: the finding for each reason is built and recorded
+/// once per decision, however many effects cite it. A policy that finds the
+/// same few reasons across many candidates names a reason per candidate
+/// (a small `Copy` value such as an enum) and formats each message once:
+///
+/// ```ignore
+/// let mut findings = FindingsBy::new();
+/// for item in request.candidates() {
+///     if let Some(reason) = why_hidden(&item) {
+///         let finding = findings.record(&mut decision, reason, |reason| reason.finding());
+///         decision.drop(&item, finding);
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct FindingsBy<K> {
+    recorded: HashMap<K, FindingId, FxBuildHasher>,
+}
+
+impl<K: Hash + Eq> Default for FindingsBy<K> {
+    fn default() -> Self {
+        FindingsBy { recorded: HashMap::default() }
+    }
+}
+
+impl<K: Hash + Eq> FindingsBy<K> {
+    /// No reasons recorded yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The finding for `reason` in `decision`: `make` builds it the first time.
+    pub fn record(&mut self, decision: &mut Decision, reason: K, make: impl FnOnce(&K) -> Finding) -> FindingId {
+        if let Some(&id) = self.recorded.get(&reason) {
+            return id;
+        }
+        let id = decision.record(&make(&reason));
+        self.recorded.insert(reason, id);
+        id
     }
 }
 
@@ -94,8 +160,12 @@ impl Decision {
         Self::default()
     }
 
-    /// Records `finding` (once, however often it is cited) and returns its index.
-    pub fn record(&mut self, finding: &Finding) -> u32 {
+    /// Records `finding` (once, however often it is cited) and returns its id.
+    pub fn record(&mut self, finding: &Finding) -> FindingId {
+        FindingId(self.record_index(finding))
+    }
+
+    fn record_index(&mut self, finding: &Finding) -> u32 {
         let hash = FxBuildHasher.hash_one(finding);
         let new = self.findings.len() as u32;
         match self.first_with_hash.get(&hash) {
@@ -121,8 +191,8 @@ impl Decision {
         new
     }
 
-    fn act(&mut self, candidate: &Candidate<'_>, action: wit::Action, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    fn act(&mut self, candidate: &Candidate<'_>, action: wit::Action, finding: impl Cite) -> &mut Self {
+        let finding = finding.index_in(self);
         self.inner.actions.push(wit::ItemAction { candidate: candidate.index(), action, finding });
         self
     }
@@ -132,43 +202,43 @@ impl Decision {
     /// naming a candidate that is not in the list. Policies name candidates
     /// by their view ([`Decision::drop`] and the like).
     #[doc(hidden)]
-    pub fn action_at(&mut self, candidate: u32, action: wit::Action, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    pub fn action_at(&mut self, candidate: u32, action: wit::Action, finding: impl Cite) -> &mut Self {
+        let finding = finding.index_in(self);
         self.inner.actions.push(wit::ItemAction { candidate, action, finding });
         self
     }
 
     /// A rerank by positions, which need not exist (see [`Decision::action_at`]).
     #[doc(hidden)]
-    pub fn rerank_at(&mut self, order: Vec<u32>, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    pub fn rerank_at(&mut self, order: Vec<u32>, finding: impl Cite) -> &mut Self {
+        let finding = finding.index_in(self);
         self.inner.rerank = Some(wit::Rerank { finding, order, non_personal: false });
         self
     }
 
     /// Removes the candidate from the response.
-    pub fn drop(&mut self, candidate: &Candidate<'_>, finding: &Finding) -> &mut Self {
+    pub fn drop(&mut self, candidate: &Candidate<'_>, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::Drop, finding)
     }
 
     /// Attaches a visible label to the candidate.
-    pub fn label(&mut self, candidate: &Candidate<'_>, label: &str, finding: &Finding) -> &mut Self {
+    pub fn label(&mut self, candidate: &Candidate<'_>, label: &str, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::Label(label.to_string()), finding)
     }
 
     /// Moves the candidate by `places`: positive towards the top, negative down.
-    pub fn move_by(&mut self, candidate: &Candidate<'_>, places: i32, finding: &Finding) -> &mut Self {
+    pub fn move_by(&mut self, candidate: &Candidate<'_>, places: i32, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::MoveBy(places), finding)
     }
 
     /// Serves the candidate at `price_fen` instead of its quoted price.
-    pub fn reprice(&mut self, candidate: &Candidate<'_>, price_fen: u64, finding: &Finding) -> &mut Self {
+    pub fn reprice(&mut self, candidate: &Candidate<'_>, price_fen: u64, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::Reprice(price_fen), finding)
     }
 
     /// Puts the remaining candidates in this order (those not listed follow, in their order).
-    pub fn rerank<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    pub fn rerank<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: impl Cite) -> &mut Self {
+        let finding = finding.index_in(self);
         let order = order.into_iter().map(|c| c.index()).collect();
         self.inner.rerank = Some(wit::Rerank { finding, order, non_personal: false });
         self
@@ -176,7 +246,7 @@ impl Decision {
 
     /// Puts the candidates in an order that uses no personal data (all of
     /// them, for the outcome to say the order is not personalised).
-    pub fn rerank_non_personal<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: &Finding) -> &mut Self {
+    pub fn rerank_non_personal<'a>(&mut self, order: impl IntoIterator<Item = Candidate<'a>>, finding: impl Cite) -> &mut Self {
         self.rerank(order, finding);
         if let Some(rerank) = self.inner.rerank.as_mut() {
             rerank.non_personal = true;
@@ -187,7 +257,7 @@ impl Decision {
     /// Shows the finding's message as a notice with the response, with a
     /// link for more if given (e.g. a rest reminder, a disclosure).
     pub fn notice(&mut self, finding: &Finding, link: Option<&str>) -> &mut Self {
-        let index = self.record(finding);
+        let index = self.record_index(finding);
         self.inner.notices.push(wit::Notice {
             finding: index,
             text: finding.message.clone(),
@@ -201,7 +271,7 @@ impl Decision {
     /// policy sets is kept.
     pub fn block(&mut self, finding: &Finding, retry_at_ms: Option<u64>) -> &mut Self {
         if self.inner.block.is_none() {
-            let index = self.record(finding);
+            let index = self.record_index(finding);
             self.inner.block = Some(wit::Block {
                 finding: index,
                 reason: finding.message.clone(),
@@ -212,8 +282,8 @@ impl Decision {
     }
 
     /// Sets a user tag aside for the rest of the chain.
-    pub fn set_aside_tag(&mut self, tag: &str, finding: &Finding) -> &mut Self {
-        let finding = self.record(finding);
+    pub fn set_aside_tag(&mut self, tag: &str, finding: impl Cite) -> &mut Self {
+        let finding = finding.index_in(self);
         self.inner.tags_set_aside.push(wit::TagSetAside {
             tag: tag.to_string(),
             finding,
@@ -308,10 +378,31 @@ mod tests {
         let findings: Vec<Finding> =
             (0..20_000).map(|i| Finding::new("tag.harmful", Article::D10F10, format!("tag {i}"))).collect();
         for (i, finding) in findings.iter().enumerate() {
-            assert_eq!(decision.record(finding), i as u32);
+            assert_eq!(decision.record(finding), FindingId(i as u32));
         }
-        assert_eq!(decision.record(&findings[7]), 7);
+        assert_eq!(decision.record(&findings[7]), FindingId(7));
         assert_eq!(decision.findings().len(), 20_000);
+    }
+
+    #[test]
+    fn a_reason_builds_its_finding_once() {
+        let request = crate::testing::request(crate::Surface::Feed, crate::AgeBand::Adult, "2026-11-27T12:00", 480)
+            .with_candidates(&["a", "b", "c"])
+            .build();
+        let mut decision = Decision::new();
+        let mut findings = FindingsBy::new();
+        let mut built = 0;
+        for (item, topic) in request.candidates().into_iter().zip(["x", "y", "x"]) {
+            let finding = findings.record(&mut decision, topic, |topic| {
+                built += 1;
+                Finding::new("t.topic", Article::D12F12, format!("topic {topic}"))
+            });
+            decision.drop(&item, finding);
+        }
+        assert_eq!(built, 2);
+        assert_eq!(decision.codes(), ["t.topic", "t.topic"]);
+        let wit = decision.into_wit();
+        assert_eq!(wit.actions.iter().map(|a| a.finding).collect::<Vec<_>>(), [0, 1, 0]);
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub mod bindings {
 static ALLOCATOR: alloc::BumpAllocator = alloc::BumpAllocator::new();
 
 pub use article::Article;
-pub use decision::{Decision, Finding};
+pub use decision::{Cite, Decision, Finding, FindingId, FindingsBy};
 pub use log::{debug, info, warn};
 pub use policy::Policy;
 
@@ -96,7 +96,7 @@ pub mod wit {
 pub mod prelude {
     pub use crate::time::{LocalTime, TimeOfDay};
     pub use crate::{
-        export_policy, AgeBand, Article, Candidate, Decision, ExemptionScope, Finding, ItemKind,
+        export_policy, AgeBand, Article, Candidate, Decision, ExemptionScope, Finding, FindingsBy, ItemKind,
         Policy, Request, Surface, User,
     };
     pub use serde::{Deserialize, Serialize};

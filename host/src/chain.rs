@@ -14,6 +14,7 @@ use crate::options::{ChainOptions, FailClosed, PolicyOptions, MAX_DEADLINE_MS};
 use crate::outcome::{Failure, FailureKind, Outcome, ServedItem};
 use crate::request::Request;
 use crate::runtime::Runtime;
+use crate::reads::Reads;
 use crate::receipt::{AuditSink, ChainRecord, ComponentFile, PolicyRecord};
 use crate::trust::{check_signature, Trust};
 use crate::wire;
@@ -96,7 +97,7 @@ impl ChainBuilder {
             other => other,
         })?;
         let settings_digest = sha256_hex(settings_json.as_bytes());
-        self.links.push(Link { component, name, options, settings, settings_digest, signer });
+        self.links.push(Link { component, name, options, settings, settings_digest, signer, downstream: Reads::all() });
         Ok(self)
     }
 
@@ -147,11 +148,19 @@ impl ChainBuilder {
             }
             None => None,
         };
+        // What each step must leave in the working columns: the fields later
+        // policies read, and those the host reads.
+        let mut links = self.links;
+        let mut downstream = Reads::host_keeps();
+        for link in links.iter_mut().rev() {
+            link.downstream = downstream;
+            downstream = downstream.union(link.component.reads());
+        }
         Ok(Chain {
             audit,
             unsigned_allowed: self.trust.allow_unsigned,
             runtime: self.runtime,
-            links: self.links,
+            links,
             fail_closed: self.fail_closed,
             deadline: Duration::from_millis(deadline_ms),
         })

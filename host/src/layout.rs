@@ -4,6 +4,7 @@
 //! the list.
 
 use crate::request::{Attribute, DeliveryTerms, Engagement, OperatorAction, PriceQuote, Provenance, Request, User};
+use crate::reads::{index, Reads};
 use crate::wire::{self, CandidateFlags, ItemKind, Strings};
 
 impl Strings {
@@ -360,56 +361,83 @@ static NO_STRINGS: Strings = Strings { text: String::new(), ends: Vec::new() };
 impl wire::Candidates {
     /// The candidates at positions `order` (each at most once), in that
     /// order, with `added_labels(i)` appended to candidate `i`'s labels.
-    pub(crate) fn gather<'a>(&self, order: &[usize], added_labels: &dyn Fn(usize) -> &'a [String]) -> wire::Candidates {
+    /// Only the columns in `keep` are gathered (and flags, always); the
+    /// others are left absent, as for a policy that does not read them.
+    pub(crate) fn gather<'a>(
+        &self,
+        order: &[usize],
+        added_labels: &dyn Fn(usize) -> &'a [String],
+        keep: Reads,
+    ) -> wire::Candidates {
+        macro_rules! kept {
+            ($path:literal, $column:expr) => {
+                if keep.has_index(const { index($path) }) { $column } else { None }
+            };
+        }
         let none: &dyn Fn(usize) -> &'a [String] = &|_| &[];
         let lists = |column: &Option<wire::StringLists>, added: &dyn Fn(usize) -> &'a [String]| {
             column.as_ref().map(|lists| lists.gather_with(order, added))
         };
         wire::Candidates {
             count: order.len() as u32,
-            id: gather_strings(&self.id, order),
-            author: gather_strings(&self.author, order),
-            kind: gather_column(&self.kind, order),
+            id: kept!("candidates.id", gather_strings(&self.id, order)),
+            author: kept!("candidates.author", gather_strings(&self.author, order)),
+            kind: kept!("candidates.kind", gather_column(&self.kind, order)),
             flags: gather_column(&self.flags, order),
-            topics: lists(&self.topics, none),
-            risk_tags: lists(&self.risk_tags, none),
-            labels: lists(&self.labels, added_labels),
-            score: gather_column(&self.score, order),
-            non_personal_score: gather_column(&self.non_personal_score, order),
-            detector_score: gather_column(&self.detector_score, order),
-            engagement: self.engagement.as_ref().map(|e| wire::EngagementColumns {
-                views: gather(&e.views, order),
-                likes: gather(&e.likes, order),
-                comments: gather(&e.comments, order),
-                shares: gather(&e.shares, order),
-                low_reputation_share: gather(&e.low_reputation_share, order),
-                velocity_per_hour: gather(&e.velocity_per_hour, order),
-                baseline_per_hour: gather(&e.baseline_per_hour, order),
-            }),
-            operator_actions: self.operator_actions.as_ref().map(|a| {
-                let (ends, entries) = gather_spans(&a.ends, order);
-                wire::OperatorActions {
-                    ends,
-                    kind: gather(&a.kind, &entries),
-                    operator: a.operator.gather(&entries),
-                    reason: a.reason.gather(&entries),
-                }
-            }),
-            content_hash: gather_strings(&self.content_hash, order),
-            similarity_key: gather_column(&self.similarity_key, order),
-            price: self.price.as_ref().map(|p| wire::PriceColumns {
-                amount_fen: gather(&p.amount_fen, order),
-                reference_fen: gather(&p.reference_fen, order),
-                cohort: p.cohort.gather(order),
-            }),
-            delivery: self.delivery.as_ref().map(|d| wire::DeliveryColumns {
-                promised_minutes: gather(&d.promised_minutes, order),
-                safe_baseline_minutes: gather(&d.safe_baseline_minutes, order),
-            }),
-            attributes: self.attributes.as_ref().map(|a| {
-                let (ends, entries) = gather_spans(&a.ends, order);
-                wire::Attributes { ends, key: a.key.gather(&entries), value: a.value.gather(&entries) }
-            }),
+            topics: kept!("candidates.topics", lists(&self.topics, none)),
+            risk_tags: kept!("candidates.risk-tags", lists(&self.risk_tags, none)),
+            labels: kept!("candidates.labels", lists(&self.labels, added_labels)),
+            score: kept!("candidates.score", gather_column(&self.score, order)),
+            non_personal_score: kept!("candidates.non-personal-score", gather_column(&self.non_personal_score, order)),
+            detector_score: kept!("candidates.synthetic", gather_column(&self.detector_score, order)),
+            engagement: kept!(
+                "candidates.engagement",
+                self.engagement.as_ref().map(|e| wire::EngagementColumns {
+                    views: gather(&e.views, order),
+                    likes: gather(&e.likes, order),
+                    comments: gather(&e.comments, order),
+                    shares: gather(&e.shares, order),
+                    low_reputation_share: gather(&e.low_reputation_share, order),
+                    velocity_per_hour: gather(&e.velocity_per_hour, order),
+                    baseline_per_hour: gather(&e.baseline_per_hour, order),
+                })
+            ),
+            operator_actions: kept!(
+                "candidates.operator-actions",
+                self.operator_actions.as_ref().map(|a| {
+                    let (ends, entries) = gather_spans(&a.ends, order);
+                    wire::OperatorActions {
+                        ends,
+                        kind: gather(&a.kind, &entries),
+                        operator: a.operator.gather(&entries),
+                        reason: a.reason.gather(&entries),
+                    }
+                })
+            ),
+            content_hash: kept!("candidates.content-hash", gather_strings(&self.content_hash, order)),
+            similarity_key: kept!("candidates.similarity-key", gather_column(&self.similarity_key, order)),
+            price: kept!(
+                "candidates.price",
+                self.price.as_ref().map(|p| wire::PriceColumns {
+                    amount_fen: gather(&p.amount_fen, order),
+                    reference_fen: gather(&p.reference_fen, order),
+                    cohort: p.cohort.gather(order),
+                })
+            ),
+            delivery: kept!(
+                "candidates.delivery",
+                self.delivery.as_ref().map(|d| wire::DeliveryColumns {
+                    promised_minutes: gather(&d.promised_minutes, order),
+                    safe_baseline_minutes: gather(&d.safe_baseline_minutes, order),
+                })
+            ),
+            attributes: kept!(
+                "candidates.attributes",
+                self.attributes.as_ref().map(|a| {
+                    let (ends, entries) = gather_spans(&a.ends, order);
+                    wire::Attributes { ends, key: a.key.gather(&entries), value: a.value.gather(&entries) }
+                })
+            ),
         }
     }
 

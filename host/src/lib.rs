@@ -45,6 +45,7 @@ mod receipt;
 mod request;
 mod runtime;
 mod store;
+mod text;
 mod trust;
 pub mod wire;
 
@@ -67,6 +68,7 @@ pub use request::{
 };
 pub use reads::{Reads, READ_PATHS};
 pub use runtime::{Runtime, RuntimeOptions, EPOCH_TICK};
+pub use text::{CandidateId, Code};
 pub use trust::{Trust, TrustConfig};
 pub use replay::{differences, Replayed, Replayer};
 pub use receipt::{

@@ -8,6 +8,7 @@ use crate::component::PolicyComponent;
 use crate::error::EvaluateError;
 use crate::merge::Working;
 use crate::options::{FailClosed, FailClosedResponse, Mode, OnError, PolicyOptions};
+use crate::reads::Reads;
 use crate::outcome::{Failure, PolicyTrace, Status, TracedFinding, Verdict};
 use crate::trust::Signer;
 
@@ -24,6 +25,9 @@ pub(crate) struct Link {
     pub settings_digest: String,
     /// Who vouched for it.
     pub signer: Signer,
+    /// The fields read after this step, by later policies or the host: a
+    /// change to the list rebuilds only these columns.
+    pub downstream: Reads,
 }
 
 impl Link {
@@ -80,7 +84,7 @@ impl Link {
                     .map(|f| TracedFinding { code: f.code.clone(), article: f.citation.to_string(), message: f.message.clone() })
                     .collect();
                 match self.options.mode {
-                    Mode::Enforce => trace.effects = working.apply(&self.name, self.options.issuer, checked),
+                    Mode::Enforce => trace.effects = working.apply(&self.name, self.options.issuer, checked, self.downstream),
                     Mode::Monitor => {
                         trace.effects = working.preview(&checked);
                         trace.status = Status::Monitored;

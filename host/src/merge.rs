@@ -36,7 +36,9 @@ use crate::check::{check, Against, Checked};
 use crate::decision::{Action, Decision};
 use crate::options::{Issuer, Limits, RequestSize};
 use crate::order::apply_moves;
+use crate::reads::Reads;
 use crate::outcome::{Change, Effect, EffectResult, Failure, ServedNotice, Verdict};
+use crate::text::Code;
 use crate::wire;
 
 /// The request as the chain has changed it so far, and what the chain will serve.
@@ -99,28 +101,31 @@ impl Working {
     /// Effects the decision would have, without applying them (monitor mode).
     pub fn preview(&self, checked: &Checked) -> Vec<Effect> {
         let decision = &checked.decision;
+        let codes = Codes::new(decision);
         let mut effects: Vec<Effect> = decision
             .actions
             .iter()
             .map(|a| Effect {
-                candidate: Some(self.id(a.candidate as usize).to_string()),
+                candidate: Some(self.id(a.candidate as usize).into()),
                 change: action_change(&a.action),
-                code: finding_code(decision, a.finding),
+                code: codes.of(a.finding),
                 result: EffectResult::WouldApply,
             })
             .collect();
-        effects.extend(self.request_effects(decision, EffectResult::WouldApply));
+        effects.extend(self.request_effects(decision, &codes, EffectResult::WouldApply));
         effects
     }
 
-    /// Applies a checked decision and returns its effects.
-    pub fn apply(&mut self, policy: &str, issuer: Issuer, checked: Checked) -> Vec<Effect> {
+    /// Applies a checked decision and returns its effects. A changed list
+    /// keeps only the columns in `keep` (see [`Reads::host_keeps`]).
+    pub fn apply(&mut self, policy: &str, issuer: Issuer, checked: Checked, keep: Reads) -> Vec<Effect> {
         let Checked { decision, positions, new_label } = checked;
         let count = self.request.candidates.len();
         let mut effects = Vec::with_capacity(decision.actions.len() + decision.notices.len() + 2);
         let mut dropped = vec![false; count];
         let mut moves = Vec::new();
         let mut added_labels: HashMap<usize, Vec<String>> = HashMap::new();
+        let codes = Codes::new(&decision);
 
         for ((action, &i), &is_new_label) in decision.actions.iter().zip(&positions).zip(&new_label) {
             let id = self.request.candidates.ids().get(i);
@@ -152,9 +157,9 @@ impl Working {
                 }
             }
             effects.push(Effect {
-                candidate: Some(self.request.candidates.ids().get(i).to_string()),
+                candidate: Some(self.request.candidates.ids().get(i).into()),
                 change: action_change(&action.action),
-                code: finding_code(&decision, action.finding),
+                code: codes.of(action.finding),
                 result,
             });
         }
@@ -184,11 +189,11 @@ impl Working {
                 self.personalised = false;
             }
         }
-        effects.extend(self.request_effects(&decision, EffectResult::Applied));
+        effects.extend(self.request_effects(&decision, &codes, EffectResult::Applied));
         if changed {
             let none: &[String] = &[];
             let added = |i: usize| added_labels.get(&i).map_or(none, Vec::as_slice);
-            self.request.candidates = self.request.candidates.gather(&order, &added);
+            self.request.candidates = self.request.candidates.gather(&order, &added, keep);
         }
 
         for notice in &decision.notices {
@@ -197,7 +202,7 @@ impl Working {
                     text: notice.text.clone(),
                     link: notice.link.clone(),
                     policy: policy.to_string(),
-                    code: finding_code(&decision, notice.finding),
+                    code: codes.of(notice.finding).to_string(),
                 });
             }
         }
@@ -237,7 +242,7 @@ impl Working {
                 .total_cmp(&candidates.non_personal_score_of(a))
                 .then_with(|| candidates.ids().get(a).cmp(candidates.ids().get(b)))
         });
-        self.request.candidates = candidates.gather(&order, &|_| &[]);
+        self.request.candidates = candidates.gather(&order, &|_| &[], Reads::all());
         self.protected_position.extend(self.request.candidates.ids().iter().map(str::to_string));
         self.personalised = false;
     }
@@ -268,9 +273,8 @@ impl Working {
 
     /// The effects of a decision on the request as a whole (never refused), in the
     /// order they apply: rerank, notices, tags set aside, block.
-    fn request_effects(&self, decision: &Decision, result: EffectResult) -> Vec<Effect> {
-        let effect =
-            |change, finding| Effect { candidate: None, change, code: finding_code(decision, finding), result: result.clone() };
+    fn request_effects(&self, decision: &Decision, codes: &Codes, result: EffectResult) -> Vec<Effect> {
+        let effect = |change, finding| Effect { candidate: None, change, code: codes.of(finding), result: result.clone() };
         let mut effects = Vec::new();
         if let Some(rerank) = &decision.rerank {
             let order = rerank.order.iter().map(|&i| self.id(i as usize).to_string()).collect();
@@ -300,9 +304,18 @@ fn refused(reason: &str) -> EffectResult {
     EffectResult::Refused { reason: reason.to_string() }
 }
 
-/// The code of a finding the decision's check proved to exist.
-fn finding_code(decision: &Decision, finding: u32) -> String {
-    decision.findings.get(finding as usize).map(|f| f.code.clone()).unwrap_or_default()
+/// The codes of a decision's findings, made once and shared by its effects.
+struct Codes(Vec<Code>);
+
+impl Codes {
+    fn new(decision: &Decision) -> Self {
+        Codes(decision.findings.iter().map(|f| Code::from(f.code.as_str())).collect())
+    }
+
+    /// The code of a finding the decision's check proved to exist.
+    fn of(&self, finding: u32) -> Code {
+        self.0.get(finding as usize).cloned().unwrap_or_else(|| Code::from(""))
+    }
 }
 
 fn action_change(action: &Action) -> Change {

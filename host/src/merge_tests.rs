@@ -87,7 +87,7 @@ fn order(working: &Working, ids: &[&str]) -> Vec<u32> {
 /// Checks and applies one decision; panics if the check refuses it.
 fn apply(working: &mut Working, issuer: Issuer, decision: Decision) -> Vec<Effect> {
     let checked = working.check(decision, issuer, &Limits::default()).expect("a valid decision");
-    working.apply("p", issuer, checked)
+    working.apply("p", issuer, checked, Reads::all())
 }
 
 fn refusal(working: &Working, issuer: Issuer, decision: Decision) -> Failure {
@@ -242,7 +242,7 @@ fn the_merge_is_linear_in_a_hostile_decision() {
     d.notices = (0..200_000).map(|i| Notice { finding: 0, text: format!("notice {i}"), link: None }).collect();
     let started = std::time::Instant::now();
     let checked = working.check(d, Issuer::Provider, &limits).expect("within the raised caps");
-    let effects = working.apply("p", Issuer::Provider, checked);
+    let effects = working.apply("p", Issuer::Provider, checked, Reads::all());
     assert_eq!(effects.len(), 300_000);
     assert_eq!(working.notices.len(), 200_000);
     assert_eq!(working.request.candidates.len(), 10_000);
@@ -254,11 +254,29 @@ fn the_merge_is_linear_in_a_hostile_decision() {
 fn depersonalising_orders_by_the_non_personal_score_and_protects_it() {
     let mut working = working(3);
     let reversed: Vec<usize> = (0..3).rev().collect();
-    working.request.candidates = working.request.candidates.gather(&reversed, &|_| &[]);
+    working.request.candidates = working.request.candidates.gather(&reversed, &|_| &[], Reads::all());
     working.depersonalise();
     assert_eq!(ids(&working), ["c0", "c1", "c2"]);
     assert!(!working.personalised);
     let d = decision(&working, vec![("c2", Action::MoveBy(2))]);
     let effects = apply(&mut working, Issuer::Provider, d);
     assert!(matches!(effects[0].result, EffectResult::Refused { .. }));
+}
+
+#[test]
+fn a_changed_list_keeps_only_the_columns_read_later() {
+    let mut working = working(3);
+    let d = decision(&working, vec![("c1", Action::Drop)]);
+    let checked = working.check(d, Issuer::Regulator, &Limits::default()).expect("a valid decision");
+    let keep = Reads::host_keeps().union(Reads::from_paths(&["candidates.topics"]).unwrap());
+    let effects = working.apply("p", Issuer::Regulator, checked, keep);
+    assert_eq!(effects[0].candidate.as_deref(), Some("c1"));
+    assert_eq!(effects[0].code, "t.f");
+    let candidates = &working.request.candidates;
+    assert_eq!(ids(&working), ["c0", "c2"]);
+    assert!(candidates.topics.is_some() && candidates.labels.is_some() && candidates.flags.is_some());
+    assert_eq!(candidates.price(1), Some(1000));
+    assert_eq!(candidates.non_personal_score_of(1), 1.0);
+    // Nobody reads these after the step: they are not rebuilt.
+    assert!(candidates.author.is_none() && candidates.kind.is_none() && candidates.attributes.is_none());
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::decision::LogLevel;
 use crate::reads::Reads;
 use crate::options::{Issuer, Mode, OnError};
+use crate::text::{CandidateId, Code};
 
 /// The result of running a chain on one request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -233,11 +234,11 @@ pub struct TracedFinding {
 pub struct Effect {
     /// The candidate affected, if the effect is on one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub candidate: Option<String>,
+    pub candidate: Option<CandidateId>,
     /// What the effect is.
     pub change: Change,
     /// The finding's code.
-    pub code: String,
+    pub code: Code,
     /// Applied, refused, or would have been applied.
     pub result: EffectResult,
 }

@@ -50,7 +50,7 @@ pub const READ_PATHS: [&str; 34] = [
 
 /// The position of `path` in [`READ_PATHS`]; evaluated at compile time, where
 /// a path that is not there fails the build.
-const fn index(path: &str) -> usize {
+pub(crate) const fn index(path: &str) -> usize {
     let mut i = 0;
     while i < READ_PATHS.len() {
         if same(READ_PATHS[i].as_bytes(), path.as_bytes()) {
@@ -110,13 +110,37 @@ impl Reads {
         Ok(Reads { fields })
     }
 
+    /// No field.
+    pub fn none() -> Self {
+        Reads { fields: 0 }
+    }
+
+    /// The fields either reads.
+    pub fn union(self, other: Reads) -> Reads {
+        Reads { fields: self.fields | other.fields }
+    }
+
+    /// The candidate columns the host itself reads after a policy's step,
+    /// whatever later policies read: ids (effects and the outcome), labels and
+    /// prices (the outcome and later checks), flags (which items have a
+    /// price), the non-personal score (the fail-closed order).
+    pub(crate) fn host_keeps() -> Self {
+        Reads::from_paths(&[
+            "candidates.id",
+            "candidates.labels",
+            "candidates.price",
+            "candidates.non-personal-score",
+        ])
+        .expect("host paths are read paths")
+    }
+
     /// Whether the field at `path` (one of [`READ_PATHS`]) is read.
     pub fn has(&self, path: &str) -> bool {
         READ_PATHS.iter().position(|p| *p == path).is_some_and(|i| self.has_index(i))
     }
 
     /// Whether field `i` of [`READ_PATHS`] is read.
-    fn has_index(&self, i: usize) -> bool {
+    pub(crate) fn has_index(&self, i: usize) -> bool {
         self.fields & (1 << i) != 0
     }
 

@@ -47,7 +47,7 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        ServerOptions { workers: cores, queue: 4 * cores, max_body_bytes: recguard_host::MAX_REQUEST_BYTES as usize }
+        ServerOptions { workers: cores, queue: 4 * cores, max_body_bytes: recguard_host::MAX_REQUEST_BYTES }
     }
 }
 

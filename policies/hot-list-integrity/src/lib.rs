@@ -16,8 +16,6 @@
 //! the rule that caused it. Self-preferencing compares only with items that
 //! are ranked, not with those held back.
 
-use std::collections::HashSet;
-
 use recguard_sdk::prelude::*;
 use recguard_sdk::OperatorActionKind;
 
@@ -53,29 +51,30 @@ impl Policy for HotListIntegrity {
         if !settings.surfaces.iter().any(|s| s.is(request.surface())) {
             return decision;
         }
-        // The list as this decision leaves it, to compute moves against.
+        // The list as this decision leaves it, to compute moves against, and
+        // the items held back for manipulation, in their order.
         let mut list: Vec<Candidate<'_>> = Vec::with_capacity(request.candidates().len());
+        let mut held: Vec<(Candidate<'_>, Flag)> = Vec::new();
+        let mut findings = FindingsBy::new();
         for item in request.candidates() {
-            if let Some(finding) = excluded(&item, settings) {
-                decision.drop(&item, &finding);
-            } else if let Some((finding, Remedy::Drop)) = manipulated(&item, settings) {
-                decision.drop(&item, &finding);
-            } else {
-                list.push(item);
+            match excluded(&item, settings).map(|flag| (flag, Remedy::Drop)).or_else(|| manipulated(&item, settings)) {
+                Some((flag, Remedy::Drop)) => {
+                    let finding = findings.record(&mut decision, flag, Flag::finding);
+                    decision.drop(&item, finding);
+                }
+                Some((flag, Remedy::Demote)) => {
+                    held.push((item, flag));
+                    list.push(item);
+                }
+                None => list.push(item),
             }
         }
 
         // 1. Items held back for manipulation go to the bottom, in their order.
         //    Their heat is not trusted, so the rules below do not compare with them.
-        let held: Vec<(Candidate<'_>, Finding)> = list
-            .iter()
-            .filter_map(|item| match manipulated(item, settings) {
-                Some((finding, Remedy::Demote)) => Some((*item, finding)),
-                _ => None,
-            })
-            .collect();
-        for (item, finding) in &held {
-            move_to(&mut decision, &mut list, *item, usize::MAX, finding);
+        for &(item, flag) in &held {
+            let finding = findings.record(&mut decision, flag, Flag::finding);
+            move_to(&mut decision, &mut list, item, usize::MAX, finding);
         }
         let ranked = list.len() - held.len();
 
@@ -94,14 +93,14 @@ impl Policy for HotListIntegrity {
             let mut unrecorded: Vec<Candidate<'_>> =
                 list[..ranked].iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
             unrecorded.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()));
-            let mut in_place: HashSet<u32> = list[..ranked]
-                .iter()
-                .filter(|item| !has_unrecorded_intervention(item))
-                .map(|item| item.index())
-                .collect();
+            // By the candidate's index in the request.
+            let mut in_place = vec![false; request.candidates().len()];
+            for item in list[..ranked].iter().filter(|item| !has_unrecorded_intervention(item)) {
+                in_place[item.index() as usize] = true;
+            }
             for item in unrecorded {
                 let from = index_of(&list, &item);
-                let last_hotter = last_index(&list[..ranked], |other| in_place.contains(&other.index()) && hotter(other, &item));
+                let last_hotter = last_index(&list[..ranked], |other| in_place[other.index() as usize] && hotter(other, &item));
                 let target = match last_hotter {
                     // An index in the list without the item itself: just below the hotter one.
                     Some(last) if last > from => last,
@@ -109,7 +108,7 @@ impl Policy for HotListIntegrity {
                     None => 0,
                 };
                 move_to(&mut decision, &mut list, item, target, &finding);
-                in_place.insert(item.index());
+                in_place[item.index() as usize] = true;
             }
         }
 
@@ -142,51 +141,77 @@ fn last_index(list: &[Candidate<'_>], pick: impl Fn(&Candidate<'_>) -> bool) -> 
     list.iter().rposition(pick)
 }
 
-/// Items that never hold a ranked slot.
-fn excluded(item: &Candidate<'_>, settings: &Settings) -> Option<Finding> {
-    if settings.drop_ads && item.kind() == ItemKind::Ad {
-        return Some(Finding::new(
-            "hot-list.ad-in-ranking",
-            Article::D13F14,
-            "Advertisements are shown in marked slots, never as ranked entries.",
-        ));
-    }
-    if item.topics().any(|t| settings.celebrity_ranking_topics.iter().any(|c| c == t)) {
-        return Some(
-            Finding::new(
+/// Why an item leaves the ranked part of the list. The numbers are kept as
+/// their bits, so that items with equal numbers cite one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Flag {
+    /// An advertisement.
+    Ad,
+    /// A celebrity popularity ranking.
+    CelebrityRanking,
+    /// Engagement mostly from new or low-reputation accounts (the share, as `f32` bits).
+    FakeEngagement { share_bits: u32 },
+    /// Engagement growing far faster than usual (the ratio, as `f64` bits).
+    VelocitySpike { ratio_bits: u64 },
+}
+
+impl Flag {
+    /// The finding that cites the rule.
+    fn finding(&self) -> Finding {
+        match *self {
+            Flag::Ad => Finding::new(
+                "hot-list.ad-in-ranking",
+                Article::D13F14,
+                "Advertisements are shown in marked slots, never as ranked entries.",
+            ),
+            Flag::CelebrityRanking => Finding::new(
                 "hot-list.celebrity-ranking",
                 Article::D11F11,
                 "Celebrity personal popularity rankings are not published.",
             )
             .citing("CAC notice on fan-club chaos (2021)"),
-        );
+            Flag::FakeEngagement { share_bits } => Finding::new(
+                "hot-list.fake-engagement",
+                Article::D13F14,
+                format!(
+                    "{:.0}% of this item's engagement came from new or low-reputation accounts; it was removed from the ranking.",
+                    f32::from_bits(share_bits) * 100.0
+                ),
+            ),
+            Flag::VelocitySpike { ratio_bits } => Finding::new(
+                "hot-list.velocity-spike",
+                Article::D13F14,
+                format!(
+                    "This item's engagement grew {:.0}× faster than usual and is held back while it is checked.",
+                    f64::from_bits(ratio_bits)
+                ),
+            ),
+        }
+    }
+}
+
+/// Items that never hold a ranked slot.
+fn excluded(item: &Candidate<'_>, settings: &Settings) -> Option<Flag> {
+    if settings.drop_ads && item.kind() == ItemKind::Ad {
+        return Some(Flag::Ad);
+    }
+    if item.topics().any(|t| settings.celebrity_ranking_topics.iter().any(|c| c == t)) {
+        return Some(Flag::CelebrityRanking);
     }
     None
 }
 
 /// Fake engagement or a velocity spike, with the remedy the settings choose.
-fn manipulated(item: &Candidate<'_>, settings: &Settings) -> Option<(Finding, Remedy)> {
+fn manipulated(item: &Candidate<'_>, settings: &Settings) -> Option<(Flag, Remedy)> {
     let engagement = item.engagement()?;
     if engagement.low_reputation_share > settings.max_low_reputation_share {
-        let finding = Finding::new(
-            "hot-list.fake-engagement",
-            Article::D13F14,
-            format!(
-                "{:.0}% of this item's engagement came from new or low-reputation accounts; it was removed from the ranking.",
-                engagement.low_reputation_share * 100.0
-            ),
-        );
-        return Some((finding, settings.on_fake_engagement));
+        let share_bits = engagement.low_reputation_share.to_bits();
+        return Some((Flag::FakeEngagement { share_bits }, settings.on_fake_engagement));
     }
     let baseline = engagement.baseline_per_hour.max(settings.min_baseline_per_hour);
     let ratio = engagement.velocity_per_hour / baseline;
     if ratio > settings.max_velocity_ratio {
-        let finding = Finding::new(
-            "hot-list.velocity-spike",
-            Article::D13F14,
-            format!("This item's engagement grew {ratio:.0}× faster than usual and is held back while it is checked."),
-        );
-        return Some((finding, settings.on_velocity_spike));
+        return Some((Flag::VelocitySpike { ratio_bits: ratio.to_bits() }, settings.on_velocity_spike));
     }
     None
 }
@@ -207,7 +232,13 @@ fn index_of(list: &[Candidate<'_>], item: &Candidate<'_>) -> usize {
 
 /// Moves `item` to `target` (an index in the list without the item, clamped),
 /// recording the move as the host applies it: out of its place, then in at `target`.
-fn move_to<'a>(decision: &mut Decision, list: &mut Vec<Candidate<'a>>, item: Candidate<'a>, target: usize, finding: &Finding) {
+fn move_to<'a>(
+    decision: &mut Decision,
+    list: &mut Vec<Candidate<'a>>,
+    item: Candidate<'a>,
+    target: usize,
+    finding: impl recguard_sdk::Cite,
+) {
     let from = index_of(list, &item);
     let to = target.min(list.len() - 1);
     if to == from {

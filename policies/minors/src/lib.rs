@@ -99,9 +99,12 @@ impl Policy for Minors {
             decision.notice(&finding, None);
         }
 
+        // The same few reasons recur across many items: each finding is built once.
+        let mut findings = FindingsBy::new();
         for item in request.candidates() {
-            if let Some(finding) = item_finding(&item, band, request, settings, &clock, &now) {
-                decision.drop(&item, &finding);
+            if let Some(reason) = why_hidden(&item, band, request, settings, &clock, &now) {
+                let finding = findings.record(&mut decision, reason, |reason| reason.finding(settings));
+                decision.drop(&item, finding);
             }
         }
         decision
@@ -124,95 +127,118 @@ pub fn minor_band(user: &User, settings: &Settings) -> Option<Band> {
     }
 }
 
+/// Why an item must not be shown to a minor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Hidden<'a> {
+    /// A risk tag that may harm minors.
+    UnsafeContent(&'a str),
+    /// A fan-voting, ranking or fundraising topic.
+    FanRanking(&'a str),
+    /// A live stream that takes tips.
+    LiveTipping,
+    /// A game, for a user whose real name is not verified.
+    GameUnverified,
+    /// A game outside the permitted days and hours.
+    GameHours,
+    /// Above the band's spending caps.
+    SpendingCap(SpendingCap),
+    /// A topic outside the band's content pool.
+    OutsidePool(&'a str),
+    /// No topic to check against the pool.
+    Unclassified,
+}
+
+impl Hidden<'_> {
+    /// The finding that cites the rule.
+    fn finding(&self, settings: &Settings) -> Finding {
+        let finding = |code, message: String| Finding::new(code, Article::D16F18, message);
+        match *self {
+            Hidden::UnsafeContent(tag) => finding(
+                "minors.unsafe-content",
+                format!("Hidden in minors mode: the item is marked '{tag}', which may harm minors."),
+            ),
+            Hidden::FanRanking(topic) => finding(
+                "minors.fan-ranking",
+                format!("Hidden in minors mode: '{topic}' content (fan voting, rankings, fundraising) is not shown to minors."),
+            )
+            .citing("CAC notice on fan-club chaos (2021)"),
+            Hidden::LiveTipping => {
+                finding("minors.live-tipping", "Hidden in minors mode: live streams with tipping are not shown to minors.".into())
+            }
+            Hidden::GameUnverified => {
+                finding("minors.game-unverified", "Games need real-name verification.".into()).citing(NPPA_2021)
+            }
+            Hidden::GameHours => finding(
+                "minors.game-hours",
+                format!(
+                    "Minors may play games only on Fridays, weekends and holidays, {} to {}.",
+                    settings.game_start, settings.game_end
+                ),
+            )
+            .citing(NPPA_2021),
+            Hidden::SpendingCap(cap) => finding(
+                "minors.spending-cap",
+                format!(
+                    "This purchase is above the limit for your age: ¥{} a payment, ¥{} a month.",
+                    yuan(cap.per_payment_fen),
+                    yuan(cap.per_month_fen)
+                ),
+            )
+            .citing(NPPA_2019),
+            Hidden::OutsidePool(topic) => finding(
+                "minors.content-pool",
+                format!("Hidden in minors mode: '{topic}' is not in the content pool for your age."),
+            ),
+            Hidden::Unclassified => finding(
+                "minors.content-pool",
+                "Hidden in minors mode: the item has no topic, so it cannot be checked against your age's content pool."
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// Why an item must not be shown to this minor, if it must not.
-fn item_finding(
-    item: &Candidate<'_>,
+fn why_hidden<'a>(
+    item: &Candidate<'a>,
     band: Band,
     request: &Request,
     settings: &Settings,
     clock: &settings::Times,
     now: &LocalTime,
-) -> Option<Finding> {
+) -> Option<Hidden<'a>> {
     if let Some(tag) = item.risk_tags().find(|t| settings.blocked_risk_tags.iter().any(|b| b == t)) {
-        return Some(Finding::new(
-            "minors.unsafe-content",
-            Article::D16F18,
-            format!("Hidden in minors mode: the item is marked '{tag}', which may harm minors."),
-        ));
+        return Some(Hidden::UnsafeContent(tag));
     }
     if let Some(topic) = item.topics().find(|t| settings.blocked_topics.iter().any(|b| b == t)) {
-        return Some(
-            Finding::new(
-                "minors.fan-ranking",
-                Article::D16F18,
-                format!("Hidden in minors mode: '{topic}' content (fan voting, rankings, fundraising) is not shown to minors."),
-            )
-            .citing("CAC notice on fan-club chaos (2021)"),
-        );
+        return Some(Hidden::FanRanking(topic));
     }
     if settings.drop_live_tipping && item.kind() == ItemKind::Live && takes_tips(item) {
-        return Some(Finding::new(
-            "minors.live-tipping",
-            Article::D16F18,
-            "Hidden in minors mode: live streams with tipping are not shown to minors.",
-        ));
+        return Some(Hidden::LiveTipping);
     }
     if item.kind() == ItemKind::Game {
         if !request.user().identity_verified {
-            return Some(
-                Finding::new("minors.game-unverified", Article::D16F18, "Games need real-name verification.")
-                    .citing(NPPA_2021),
-            );
+            return Some(Hidden::GameUnverified);
         }
         // The NPPA window admits no exemption, a guardian's included.
         if !game_time(now, settings, clock) {
-            return Some(
-                Finding::new(
-                    "minors.game-hours",
-                    Article::D16F18,
-                    format!(
-                        "Minors may play games only on Fridays, weekends and holidays, {} to {}.",
-                        settings.game_start, settings.game_end
-                    ),
-                )
-                .citing(NPPA_2021),
-            );
+            return Some(Hidden::GameHours);
         }
     }
     if let (Some(price), Some(cap)) = (item.price(), settings.spending_caps.get(&band)) {
         if matches!(item.kind(), ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
             let month_total = request.user().usage.spent_this_month_fen.saturating_add(price.amount_fen);
             if price.amount_fen > cap.per_payment_fen || month_total > cap.per_month_fen {
-                return Some(
-                    Finding::new(
-                        "minors.spending-cap",
-                        Article::D16F18,
-                        format!(
-                            "This purchase is above the limit for your age: ¥{} a payment, ¥{} a month.",
-                            yuan(cap.per_payment_fen),
-                            yuan(cap.per_month_fen)
-                        ),
-                    )
-                    .citing(NPPA_2019),
-                );
+                return Some(Hidden::SpendingCap(*cap));
             }
         }
     }
     if let Some(pool) = settings.content_pools.get(&band) {
-        let outside = item.topics().find(|t| !pool.iter().any(|p| p == t));
-        if let Some(topic) = outside {
-            return Some(Finding::new(
-                "minors.content-pool",
-                Article::D16F18,
-                format!("Hidden in minors mode: '{topic}' is not in the content pool for your age."),
-            ));
+        if let Some(topic) = item.topics().find(|t| !pool.iter().any(|p| p == t)) {
+            return Some(Hidden::OutsidePool(topic));
         }
         if item.topics().len() == 0 && settings.drop_unclassified {
-            return Some(Finding::new(
-                "minors.content-pool",
-                Article::D16F18,
-                "Hidden in minors mode: the item has no topic, so it cannot be checked against your age's content pool.",
-            ));
+            return Some(Hidden::Unclassified);
         }
     }
     None

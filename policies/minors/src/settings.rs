@@ -112,7 +112,7 @@ pub enum Day {
 }
 
 /// Spending caps for one band, in fen (0.01 CNY).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SpendingCap {
     /// Largest single payment.
