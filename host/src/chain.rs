@@ -32,7 +32,7 @@ pub struct Chain {
     deadline: Duration,
     unsigned_allowed: bool,
     /// Where receipts go, and the digest of the chain's record they name.
-    audit: Option<(Arc<dyn AuditSink>, String)>,
+    audit: Option<(Arc<dyn AuditSink>, Arc<str>)>,
 }
 
 /// One policy of a chain, as [`Chain::policy_summaries`] describes it.
@@ -144,7 +144,7 @@ impl ChainBuilder {
                     .map(|l| ComponentFile { digest: l.component.digest(), bytes: l.component.bytes(), signature: l.component.signature() })
                     .collect();
                 sink.register(&digest, &record, &components).map_err(|e| SettingsError::Audit(e.to_string()))?;
-                Some((sink.clone(), digest))
+                Some((sink.clone(), Arc::from(digest)))
             }
             None => None,
         };
@@ -232,9 +232,9 @@ impl Chain {
         self.deadline
     }
 
-    /// Parses a JSON request and evaluates it.
+    /// Parses a JSON request and evaluates it (a receipt shares the parsed request).
     pub fn evaluate_json(&self, request: &str) -> Result<Outcome, EvaluateError> {
-        self.evaluate(&Request::from_json(request)?)
+        self.evaluate_shared(Arc::new(Request::from_json(request)?)).map(Arc::unwrap_or_clone)
     }
 
     /// Runs every policy on the request and merges their decisions (see
@@ -243,8 +243,40 @@ impl Chain {
     /// and its error policy applies.
     ///
     /// The request is borrowed: its columns are built once, and each policy
-    /// receives the fields it reads from them.
+    /// receives the fields it reads from them. With an audit sink, the
+    /// receipt needs the request and the outcome after this returns, so both
+    /// are copied once; [`Chain::evaluate_shared`] shares them instead.
     pub fn evaluate(&self, request: &Request) -> Result<Outcome, EvaluateError> {
+        let outcome = self.run(request)?;
+        match &self.audit {
+            None => Ok(outcome),
+            Some(_) => self.record(Arc::new(request.clone()), Arc::new(outcome)).map(Arc::unwrap_or_clone),
+        }
+    }
+
+    /// [`Chain::evaluate`] for a request the caller shares (a server that
+    /// parsed it): with an audit sink, the receipt takes the request and the
+    /// outcome as they are, without a copy (what an `async` receipt costs the
+    /// caller is a queue push).
+    pub fn evaluate_shared(&self, request: Arc<Request>) -> Result<Arc<Outcome>, EvaluateError> {
+        let outcome = Arc::new(self.run(&request)?);
+        match &self.audit {
+            None => Ok(outcome),
+            Some(_) => self.record(request, outcome),
+        }
+    }
+
+    /// Appends the receipt; a durable one's sequence number goes in the outcome.
+    fn record(&self, request: Arc<Request>, mut outcome: Arc<Outcome>) -> Result<Arc<Outcome>, EvaluateError> {
+        if let Some((sink, chain)) = &self.audit {
+            if let Some(seq) = sink.append(chain, request, outcome.clone())? {
+                Arc::make_mut(&mut outcome).receipt = Some(seq);
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn run(&self, request: &Request) -> Result<Outcome, EvaluateError> {
         let started = Instant::now();
         request.check()?;
         let mut working = Working::new(wire::Request::from_rows(request));
@@ -272,7 +304,7 @@ impl Chain {
                 })
                 .collect()
         };
-        let mut outcome = Outcome {
+        Ok(Outcome {
             request_id: request.id.clone(),
             verdict: working.verdict,
             personalised: working.personalised,
@@ -282,11 +314,7 @@ impl Chain {
             unsigned_policies_allowed: self.unsigned_allowed,
             trace,
             receipt: None,
-        };
-        if let Some((sink, chain)) = &self.audit {
-            outcome.receipt = sink.append(chain, request, &outcome)?;
-        }
-        Ok(outcome)
+        })
     }
 
     /// The failure of a policy that could not start before the chain's

@@ -12,6 +12,8 @@
 //! the hash of the receipt at `seq`.
 
 use recguard_trust::{Envelope, PublicKey, SecretKey};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::component::sha256_hex;
@@ -35,8 +37,9 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
 
     /// Appends the receipt of one evaluation. Returns its sequence number
     /// once it is durable, or `None` if the sink acknowledges before that
-    /// (asynchronous durability).
-    fn append(&self, chain: &str, request: &Request, outcome: &Outcome) -> Result<Option<u64>, AuditError>;
+    /// (asynchronous durability). The request and the outcome are shared,
+    /// not copied: a sink that writes later keeps them until then.
+    fn append(&self, chain: &Arc<str>, request: Arc<Request>, outcome: Arc<Outcome>) -> Result<Option<u64>, AuditError>;
 }
 
 /// A component as a sink keeps it, to replay with exactly these bytes.

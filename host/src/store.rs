@@ -129,7 +129,7 @@ pub fn system_ms() -> u64 {
 }
 
 enum Message {
-    Append { chain: String, request: Request, outcome: Outcome, reply: Option<SyncSender<Result<u64, String>>> },
+    Append { chain: Arc<str>, request: Arc<Request>, outcome: Arc<Outcome>, reply: Option<SyncSender<Result<u64, String>>> },
     Flush(SyncSender<Result<(), String>>),
 }
 
@@ -274,17 +274,16 @@ impl AuditSink for AuditStore {
         Ok(())
     }
 
-    fn append(&self, chain: &str, request: &Request, outcome: &Outcome) -> Result<Option<u64>, AuditError> {
+    fn append(&self, chain: &Arc<str>, request: Arc<Request>, outcome: Arc<Outcome>) -> Result<Option<u64>, AuditError> {
+        let chain = chain.clone();
         match self.durability {
             Durability::Async => {
-                let message = Message::Append { chain: chain.to_string(), request: request.clone(), outcome: outcome.clone(), reply: None };
-                self.send(message)?;
+                self.send(Message::Append { chain, request, outcome, reply: None })?;
                 Ok(None)
             }
             Durability::Sync => {
                 let (reply, done) = mpsc::sync_channel(1);
-                let message =
-                    Message::Append { chain: chain.to_string(), request: request.clone(), outcome: outcome.clone(), reply: Some(reply) };
+                let message = Message::Append { chain, request, outcome, reply: Some(reply) };
                 self.send(message)?;
                 let seq = done.recv().map_err(|_| AuditError::Stopped("the writer thread ended".into()))?;
                 seq.map(Some).map_err(AuditError::Stopped)
@@ -368,6 +367,8 @@ impl Writer {
                             let seq = self.last_seq + 1;
                             let now = (self.options.clock)();
                             let receipt = StoredReceipt::new(seq, now, &chain, &self.last_hash, &request, &outcome);
+                            // Released before the reply, so that a waiting caller holds the outcome alone.
+                            drop(outcome);
                             insert.execute(params![seq, now, request.id, receipt.body, receipt.hash])?;
                             self.last_seq = seq;
                             self.last_hash = receipt.hash;

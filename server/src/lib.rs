@@ -164,12 +164,27 @@ impl AppState {
     }
 }
 
-async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Outcome>, Failure> {
-    let result = state.run(move |chain| chain.evaluate_json(&body)).await?;
+/// An outcome shared with the receipt writer, serialised as the outcome.
+struct Shared(Arc<Outcome>);
+
+impl Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// Parses and evaluates one request; the parsed request is shared with the
+/// chain's receipt, not copied.
+fn evaluate_one(chain: &Chain, json: &str) -> Result<Arc<Outcome>, EvaluateError> {
+    chain.evaluate_shared(Arc::new(Request::from_json(json)?))
+}
+
+async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Shared>, Failure> {
+    let result = state.run(move |chain| evaluate_one(chain, &body)).await?;
     match result {
         Ok(outcome) => {
             state.metrics.outcome(&outcome);
-            Ok(Json(outcome))
+            Ok(Json(Shared(outcome)))
         }
         Err(error) => {
             state.metrics.error();
@@ -182,7 +197,7 @@ async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Ou
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
 enum BatchItem {
-    Outcome(Box<Outcome>),
+    Outcome(Shared),
     Error(String),
 }
 
@@ -195,10 +210,7 @@ async fn evaluate_batch(State(state): State<AppState>, body: String) -> Result<J
                 .iter()
                 .enumerate()
                 .map(|(i, raw)| {
-                    Request::from_json(raw.get())
-                        .map_err(EvaluateError::from)
-                        .and_then(|request| chain.evaluate(&request))
-                        .map_err(|e| one_line(&format!("request {i}: {e}")))
+                    evaluate_one(chain, raw.get()).map_err(|e| one_line(&format!("request {i}: {e}")))
                 })
                 .collect::<Vec<_>>()
         })
@@ -208,7 +220,7 @@ async fn evaluate_batch(State(state): State<AppState>, body: String) -> Result<J
         .map(|result| match result {
             Ok(outcome) => {
                 state.metrics.outcome(&outcome);
-                BatchItem::Outcome(Box::new(outcome))
+                BatchItem::Outcome(Shared(outcome))
             }
             Err(message) => {
                 state.metrics.error();

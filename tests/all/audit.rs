@@ -46,7 +46,12 @@ fn written_log(count: usize, every: u64, key: &SecretKey) -> (tempfile::TempDir,
         let mut request = mixed_request(i % 13, ["hot-list", "feed", "search"][i % 3]);
         request.id = format!("r-{i}");
         request.now_ms += (i as u64) * 3_600_000 / 7; // across the day: curfew, game hours, daytime
-        let outcome = chain.evaluate(&request).unwrap();
+        // Half through `evaluate` (the receipt copies), half through `evaluate_shared` (it shares).
+        let outcome = if i % 2 == 0 {
+            chain.evaluate(&request).unwrap()
+        } else {
+            Arc::unwrap_or_clone(chain.evaluate_shared(Arc::new(request)).unwrap())
+        };
         assert_eq!(outcome.receipt, Some(i as u64 + 1), "sync receipts are numbered as they return");
     }
     drop(chain);
@@ -243,7 +248,12 @@ fn async_receipts_are_all_written_once_flushed() {
                 for i in 0..50 {
                     let mut request = mixed_request(3, "feed");
                     request.id = format!("t{t}-{i}");
-                    assert_eq!(chain.evaluate(&request).unwrap().receipt, None, "async: acknowledged before durable");
+                    let receipt = if i % 2 == 0 {
+                        chain.evaluate(&request).unwrap().receipt
+                    } else {
+                        chain.evaluate_shared(Arc::new(request)).unwrap().receipt
+                    };
+                    assert_eq!(receipt, None, "async: acknowledged before durable");
                 }
             });
         }

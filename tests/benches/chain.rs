@@ -13,8 +13,9 @@
 //! - `audit/…`: decision receipts: what an `async` store adds to one
 //!   evaluation of minors + hot-list at 100 candidates (against `plain`, the
 //!   same chain without a store), back to back and with the writer idle
-//!   between evaluations, and receipts per second through a `sync` store
-//!   from 4 threads (group commit), on a no-op chain.
+//!   between evaluations, through `evaluate` (request and outcome copied for
+//!   the receipt) and `evaluate_shared` (shared), and receipts per second
+//!   through a `sync` store from 4 threads (group commit), on a no-op chain.
 
 // criterion_group! generates undocumented items.
 #![allow(missing_docs)]
@@ -135,6 +136,23 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
             for _ in 0..iterations {
                 let started = std::time::Instant::now();
                 std::hint::black_box(audited.evaluate(&request).expect("outcome"));
+                timed += started.elapsed();
+                store.flush().expect("flush");
+            }
+            timed
+        })
+    });
+    // The same through `evaluate_shared` (as the server calls it): the receipt
+    // shares the request and the outcome instead of copying them.
+    let shared = Arc::new(request.clone());
+    group.bench_function("async-shared/100", |b| b.iter(|| audited.evaluate_shared(shared.clone()).expect("outcome")));
+    store.flush().expect("flush");
+    group.bench_function("async-shared-writer-idle/100", |b| {
+        b.iter_custom(|iterations| {
+            let mut timed = std::time::Duration::ZERO;
+            for _ in 0..iterations {
+                let started = std::time::Instant::now();
+                std::hint::black_box(audited.evaluate_shared(shared.clone()).expect("outcome"));
                 timed += started.elapsed();
                 store.flush().expect("flush");
             }
