@@ -2,9 +2,10 @@
 //! truth, into three checked-in files:
 //!
 //! - `host/src/wire.rs`: the host's types for every WIT `enum` and `flags`,
-//!   and for every record the request is made of, as they cross into a
-//!   policy (wasmtime's `ComponentType` + `Lower`; enums also serde, by
-//!   their WIT names);
+//!   for every record the request is made of, as they cross into a policy
+//!   (wasmtime's `ComponentType` + `Lower`; enums also serde, by their WIT
+//!   names), and for every record and variant a decision and a descriptor
+//!   are made of, as they come back (`Lift` + `Lower`, serde by WIT names);
 //! - `guest-sdk/src/names.rs`: the WIT names and serde of the SDK's enums;
 //! - `tests/wire_bridge.rs`: conversion of the host's request types into
 //!   the SDK's, for differential tests (the component against native code).
@@ -38,8 +39,12 @@ pub fn generate(root: &Path) -> Result<Vec<Generated>> {
         .get("types")
         .context("wit/ has no interface `types`")?;
     let interface = &resolve.interfaces[types_interface];
-    let request = *interface.types.get("request").context("interface `types` has no `request`")?;
-    let model = Model { resolve: &resolve, request_records: request_records(&resolve, request) };
+    let named = |name: &str| interface.types.get(name).copied().with_context(|| format!("interface `types` has no `{name}`"));
+    let model = Model {
+        resolve: &resolve,
+        request_records: reachable(&resolve, &[named("request")?]),
+        decision_types: reachable(&resolve, &[named("decision")?, named("descriptor")?]),
+    };
     let all: Vec<TypeId> = interface.types.values().copied().collect();
     Ok(vec![
         Generated { path: "host/src/wire.rs".into(), text: model.host(&all)? },
@@ -64,10 +69,10 @@ pub fn run(root: &Path, check: bool) -> Result<Vec<PathBuf>> {
     Ok(stale)
 }
 
-/// Every record reachable from `request`, in the order of the WIT.
-fn request_records(resolve: &Resolve, request: TypeId) -> BTreeSet<TypeId> {
+/// Every record and variant reachable from `roots`.
+fn reachable(resolve: &Resolve, roots: &[TypeId]) -> BTreeSet<TypeId> {
     let mut found = BTreeSet::new();
-    let mut stack = vec![request];
+    let mut stack = roots.to_vec();
     while let Some(id) = stack.pop() {
         let mut visit = |ty: &Type| {
             if let Type::Id(inner) = ty {
@@ -76,6 +81,7 @@ fn request_records(resolve: &Resolve, request: TypeId) -> BTreeSet<TypeId> {
         };
         match &resolve.types[id].kind {
             TypeDefKind::Record(record) if found.insert(id) => record.fields.iter().for_each(|f| visit(&f.ty)),
+            TypeDefKind::Variant(variant) if found.insert(id) => variant.cases.iter().filter_map(|c| c.ty.as_ref()).for_each(&mut visit),
             TypeDefKind::List(ty) | TypeDefKind::Option(ty) | TypeDefKind::Type(ty) => visit(ty),
             _ => {}
         }
@@ -85,7 +91,10 @@ fn request_records(resolve: &Resolve, request: TypeId) -> BTreeSet<TypeId> {
 
 struct Model<'a> {
     resolve: &'a Resolve,
+    /// What crosses into a policy.
     request_records: BTreeSet<TypeId>,
+    /// What comes back from one.
+    decision_types: BTreeSet<TypeId>,
 }
 
 fn camel(name: &str) -> String {
@@ -149,10 +158,11 @@ impl Model<'_> {
     fn host(&self, all: &[TypeId]) -> Result<String> {
         let mut out = String::from(HEADER);
         out.push_str(
-            "\n//! The contract's types as they cross into a policy, generated from\n\
-             //! `wit/policy.wit`: every `enum` and `flags`, and the columnar records\n\
-             //! the request is made of (see the WIT for the layout). Enums are serde\n\
-             //! strings by their WIT names, e.g. `\"hot-list\"`.\n\n\
+            "\n//! The contract's types, generated from `wit/policy.wit`: every `enum` and\n\
+             //! `flags`, the columnar records the request is made of as they cross\n\
+             //! into a policy (see the WIT for the layout), and the records and\n\
+             //! variants of a decision and a descriptor as they come back. Names in\n\
+             //! serde are the WIT's, e.g. `\"hot-list\"`, `\"retry-at-ms\"`.\n\n\
              use serde::{Deserialize, Serialize};\n\
              use wasmtime::component::{ComponentType, Lift, Lower};\n",
         );
@@ -201,10 +211,60 @@ impl Model<'_> {
                     }
                     out.push_str("}\n");
                 }
+                TypeDefKind::Record(record) if self.decision_types.contains(&id) => {
+                    out.push('\n');
+                    doc(&mut out, "", &def.docs);
+                    let default = if self.has_default(id) { "Default, " } else { "" };
+                    let _ = writeln!(out, "#[derive(Clone, Debug, {default}PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[component(record)]");
+                    let _ = writeln!(out, "pub struct {name} {{");
+                    for field in &record.fields {
+                        doc(&mut out, "    ", &field.docs);
+                        let _ = writeln!(out, "    #[component(name = \"{0}\")]\n    #[serde(rename = \"{0}\")]", field.name);
+                        if self.is_option(&field.ty) {
+                            out.push_str("    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n");
+                        }
+                        let _ = writeln!(out, "    pub {}: {},", snake(&field.name), self.rust_type(&field.ty)?);
+                    }
+                    out.push_str("}\n");
+                }
+                TypeDefKind::Variant(variant) if self.decision_types.contains(&id) => {
+                    out.push('\n');
+                    doc(&mut out, "", &def.docs);
+                    out.push_str("#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[component(variant)]\n");
+                    let _ = writeln!(out, "pub enum {name} {{");
+                    for case in &variant.cases {
+                        doc(&mut out, "    ", &case.docs);
+                        let payload = match &case.ty {
+                            Some(ty) => format!("({})", self.rust_type(ty)?),
+                            None => String::new(),
+                        };
+                        let _ = writeln!(out, "    #[component(name = \"{0}\")]\n    #[serde(rename = \"{0}\")]\n    {1}{payload},", case.name, camel(&case.name));
+                    }
+                    out.push_str("}\n");
+                }
                 _ => {}
             }
         }
         Ok(out)
+    }
+
+    /// True for an anonymous `option<…>`.
+    fn is_option(&self, ty: &Type) -> bool {
+        matches!(ty, Type::Id(id) if self.resolve.types[*id].name.is_none() && matches!(self.resolve.types[*id].kind, TypeDefKind::Option(_)))
+    }
+
+    /// Whether a record's every field has a natural empty value (a number,
+    /// string, list, option or such a record), so that it derives `Default`.
+    fn has_default(&self, id: TypeId) -> bool {
+        let TypeDefKind::Record(record) = &self.resolve.types[id].kind else { return false };
+        record.fields.iter().all(|field| match &field.ty {
+            Type::Id(inner) => match &self.resolve.types[*inner].kind {
+                TypeDefKind::List(_) | TypeDefKind::Option(_) => true,
+                TypeDefKind::Record(_) => self.has_default(*inner),
+                _ => false,
+            },
+            _ => true,
+        })
     }
 
     fn sdk_names(&self, all: &[TypeId]) -> String {
