@@ -12,6 +12,8 @@ use recguard_tests::{components, workspace_root};
 struct Server {
     child: Child,
     base: String,
+    /// The admin listener, if it has one.
+    admin: Option<String>,
 }
 
 impl Drop for Server {
@@ -32,8 +34,9 @@ fn start(config: &str, extra: &[&str]) -> Server {
         .expect("the server starts");
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let base = first.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {first:?}")).to_string();
-    Server { child, base }
+    let mut urls = first.split_whitespace().filter_map(|w| w.find("http://").map(|at| w[at..].trim_end_matches(')').to_string()));
+    let base = urls.next().unwrap_or_else(|| panic!("no address in {first:?}"));
+    Server { child, base, admin: urls.next() }
 }
 
 fn post(url: &str, body: &str) -> (u16, String, Option<String>) {
@@ -166,4 +169,73 @@ fn sigterm_drains_the_requests_in_flight() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(exit.success(), "{exit:?}");
+}
+
+/// The first policy's name in `GET /v1/policies`.
+fn first_policy(base: &str) -> String {
+    let policies: serde_json::Value = serde_json::from_str(&get(&format!("{base}/v1/policies"))).unwrap();
+    policies["policies"][0]["name"].as_str().unwrap().to_string()
+}
+
+/// Polls `check` for up to 20 s.
+fn eventually(what: &str, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < Duration::from_secs(20), "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn reload_swaps_a_good_chain_in_and_keeps_the_last_good_one_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.wasm");
+    std::fs::copy(workspace_root().join(components::NOOP), &policy).unwrap();
+    let config = dir.path().join("recguard.toml");
+    std::fs::write(&config, "[trust]\nallow-unsigned = true\n[[policy]]\npath = \"policy.wasm\"\nissuer = \"provider\"\n").unwrap();
+    let server = start(
+        config.to_str().unwrap(),
+        &["--admin-listen", "127.0.0.1:0", "--watch-interval-ms", "100"],
+    );
+    let admin = server.admin.clone().expect("an admin listener");
+    let base = server.base.clone();
+    assert_eq!(first_policy(&base), "noop");
+
+    // On demand, from the admin listener only.
+    let (status, body, _) = post(&format!("{admin}/v1/reload"), "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"reloaded\":true"), "{body}");
+    assert_eq!(post(&format!("{base}/v1/reload"), "").0, 404, "not on the API listener");
+
+    // A corrupt component swapped in: the watcher's reload fails, the last good chain serves.
+    std::fs::write(&policy, b"\0asm garbage, half written").unwrap();
+    eventually("the failed reload shows in /readyz", || get(&format!("{base}/readyz")).contains("the last reload failed"));
+    let (status, body, _) = post(&format!("{base}/v1/evaluate"), &example("hot-list.json"));
+    assert_eq!(status, 200, "the last good chain serves: {body}");
+    assert_eq!(first_policy(&base), "noop");
+    let metrics = get(&format!("{base}/metrics"));
+    assert!(metrics.contains("recguard_reloads_total{result=\"failed\"}"), "{metrics}");
+    assert!(metrics.contains("recguard_last_reload_failed 1"), "{metrics}");
+    let (status, body, _) = post(&format!("{admin}/v1/reload"), "");
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("policy.wasm"), "the error names the file: {body}");
+
+    // A good component: swapped in on change, and the failure clears.
+    std::fs::copy(workspace_root().join(components::PROBE), &policy).unwrap();
+    eventually("the probe serves", || first_policy(&base) == "probe");
+    assert_eq!(get(&format!("{base}/readyz")), "ready\n");
+    assert!(get(&format!("{base}/metrics")).contains("recguard_last_reload_failed 0"));
+
+    // SIGHUP reloads too.
+    let before = get(&format!("{base}/metrics"));
+    let ok_reloads = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("recguard_reloads_total{result=\"ok\"}"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    eventually("SIGHUP reloads", || ok_reloads(&get(&format!("{base}/metrics"))) > ok_reloads(&before));
 }

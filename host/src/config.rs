@@ -102,6 +102,21 @@ impl<'de> Deserialize<'de> for PolicyEntry {
 }
 
 impl ChainConfig {
+    /// Every file a chain built from this config (at `path`) reads: the
+    /// config itself, each component and its signature, the trusted keys.
+    /// A server that reloads on change watches these.
+    pub fn files(&self, path: &Path) -> Vec<PathBuf> {
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut files = vec![path.to_path_buf()];
+        for policy in &self.policies {
+            let component = base.join(&policy.path);
+            files.push(crate::component::signature_path(&component.to_string_lossy()));
+            files.push(component);
+        }
+        files.extend(self.trust.regulator_keys.iter().chain(&self.trust.provider_keys).map(|key| base.join(key)));
+        files
+    }
+
     /// Reads and parses a config file (at most 1 MiB).
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         use std::io::Read;

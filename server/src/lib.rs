@@ -7,8 +7,9 @@
 //! | `POST /v1/evaluate` | a request's JSON (as `recguard eval` reads it) → the outcome's JSON |
 //! | `POST /v1/evaluate:batch` | a JSON array of requests → an array of `{"outcome": …}` or `{"error": …}` |
 //! | `GET /v1/policies` | each policy: name, version, digests, issuer, mode, signer |
-//! | `GET /healthz`, `GET /readyz` | liveness; readiness (a chain is loaded) |
+//! | `GET /healthz`, `GET /readyz` | liveness; readiness (a chain is loaded; says so if the last reload failed) |
 //! | `GET /metrics` | Prometheus text |
+//! | `POST /v1/reload` | on the admin listener only: rebuild the chain now (see [`reload`]) |
 //!
 //! Evaluation never runs on the async reactor: it runs on blocking threads,
 //! at most `workers` at once (the cores by default), with at most `queue`
@@ -20,6 +21,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
@@ -31,7 +33,9 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 mod metrics;
+pub mod reload;
 pub use metrics::Metrics;
+pub use reload::{LiveChain, Loader, Reloaded};
 
 /// How the server runs.
 #[derive(Clone, Debug)]
@@ -54,7 +58,7 @@ impl Default for ServerOptions {
 /// What the handlers share.
 #[derive(Clone)]
 struct AppState {
-    chain: Arc<Chain>,
+    live: Arc<LiveChain>,
     metrics: Arc<Metrics>,
     /// Admission: a permit per evaluation running or waiting.
     admitted: Arc<Semaphore>,
@@ -62,11 +66,11 @@ struct AppState {
     workers: Arc<Semaphore>,
 }
 
-/// The server's routes over `chain`.
-pub fn router(chain: Arc<Chain>, options: &ServerOptions) -> Router {
+/// The server's routes over the chain `live` serves.
+pub fn router(live: Arc<LiveChain>, metrics: Arc<Metrics>, options: &ServerOptions) -> Router {
     let state = AppState {
-        chain,
-        metrics: Arc::new(Metrics::new()),
+        live,
+        metrics,
         admitted: Arc::new(Semaphore::new(options.workers.max(1) + options.queue)),
         workers: Arc::new(Semaphore::new(options.workers.max(1))),
     };
@@ -75,21 +79,80 @@ pub fn router(chain: Arc<Chain>, options: &ServerOptions) -> Router {
         .route("/v1/evaluate:batch", post(evaluate_batch))
         .route("/v1/policies", get(policies))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(|| async { "ready\n" }))
-        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(state)
 }
 
-/// Serves `chain` on `listener` until `shutdown` completes, then lets the
-/// requests in flight finish.
+/// The admin listener's routes: `POST /v1/reload`.
+pub fn admin_router(live: Arc<LiveChain>) -> Router {
+    Router::new().route("/v1/reload", post(reload_now)).with_state(live)
+}
+
+/// Serves a fixed `chain` on `listener` until `shutdown` completes, then
+/// lets the requests in flight finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     chain: Arc<Chain>,
     options: ServerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(chain, &options)).with_graceful_shutdown(shutdown).await
+    let metrics = Arc::new(Metrics::new());
+    let live = LiveChain::fixed(chain, metrics.clone());
+    axum::serve(listener, router(live, metrics, &options)).with_graceful_shutdown(shutdown).await
+}
+
+/// Where and how a reloading server listens.
+pub struct Listeners {
+    /// The API.
+    pub api: tokio::net::TcpListener,
+    /// The admin API (`POST /v1/reload`), if any: keep it on loopback.
+    pub admin: Option<tokio::net::TcpListener>,
+    /// How often watched files are checked for changes; `None`: not watched.
+    pub watch_interval: Option<Duration>,
+}
+
+/// Serves the chain `loader` builds, reloading it on SIGHUP, on `POST
+/// /v1/reload` (admin listener) and when its files change, until `shutdown`
+/// completes; then lets the requests in flight finish. `ready` is told once
+/// the first chain is built and the listeners accept. Errs if the first
+/// chain does not build.
+pub async fn serve_reloading(
+    listeners: Listeners,
+    loader: Arc<Loader>,
+    options: ServerOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: tokio::sync::oneshot::Sender<()>,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let live = {
+        let metrics = metrics.clone();
+        tokio::task::spawn_blocking(move || LiveChain::start(loader, metrics)).await?.map_err(|e| anyhow::anyhow!(e))?
+    };
+    let _ = ready.send(());
+    let triggers = tokio::spawn(live.clone().run_triggers(listeners.watch_interval));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let admin = listeners.admin.map(|listener| {
+        let mut stopped = stopped.clone();
+        let app = admin_router(live.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }).await
+        })
+    });
+    let result = axum::serve(listeners.api, router(live, metrics, &options))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await;
+    triggers.abort();
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
+    Ok(result?)
 }
 
 /// Completes on SIGTERM or SIGINT.
@@ -129,7 +192,7 @@ impl IntoResponse for Failure {
 }
 
 /// One line, as the CLI prints errors.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
 }
 
@@ -157,7 +220,7 @@ impl AppState {
             message: "the server is shutting down".into(),
         })?;
         self.metrics.in_flight().inc();
-        let chain = self.chain.clone();
+        let chain = self.live.chain();
         let result = tokio::task::spawn_blocking(move || work(&chain)).await;
         self.metrics.in_flight().dec();
         result.map_err(|e| Failure { status: StatusCode::INTERNAL_SERVER_ERROR, message: format!("the evaluation stopped: {e}") })
@@ -232,9 +295,28 @@ async fn evaluate_batch(State(state): State<AppState>, body: String) -> Result<J
 }
 
 async fn policies(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "policies": state.chain.policy_summaries() }))
+    Json(serde_json::json!({ "policies": state.live.chain().policy_summaries() }))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Ready while a chain serves; says so when the last reload failed and the last good chain serves.
+async fn readyz(State(state): State<AppState>) -> String {
+    match state.live.last_failure() {
+        None => "ready\n".into(),
+        Some(reason) => format!("ready: serving the last good chain; the last reload failed: {reason}\n"),
+    }
+}
+
+/// `POST /v1/reload`: `200` with the new chain's policy count, or `409`
+/// with why the last good chain keeps serving.
+async fn reload_now(State(live): State<Arc<LiveChain>>) -> Response {
+    match live.reload("POST /v1/reload").await {
+        Reloaded::Swapped { policies } => Json(serde_json::json!({ "reloaded": true, "policies": policies })).into_response(),
+        Reloaded::KeptLastGood { reason } => {
+            (StatusCode::CONFLICT, Json(serde_json::json!({ "reloaded": false, "error": reason }))).into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.encode())
 }

@@ -1,6 +1,6 @@
 //! The server's Prometheus metrics (`GET /metrics`): requests by verdict,
-//! per-policy evaluation latency, limit hits and failures by policy, and
-//! requests in flight.
+//! per-policy evaluation latency, limit hits and failures by policy,
+//! requests in flight, and reloads.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -35,8 +35,17 @@ pub struct FailureLabels {
     pub handled: String,
 }
 
+/// Labels of the reload counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadLabels {
+    /// `ok` (swapped in) or `failed` (the last good chain kept).
+    pub result: String,
+}
+
 /// Every metric the server exports.
 pub struct Metrics {
+    reloads: Family<ReloadLabels, Counter>,
+    reload_failing: Gauge,
     registry: Registry,
     requests: Family<VerdictLabels, Counter>,
     policy_seconds: Family<PolicyLabels, Histogram>,
@@ -57,7 +66,15 @@ impl Metrics {
         registry.register("policy_failures", "Policy failures (limits hit, traps, errors), by kind and error policy", failures.clone());
         let in_flight = Gauge::default();
         registry.register("requests_in_flight", "Evaluation requests being answered", in_flight.clone());
-        Metrics { registry, requests, policy_seconds, failures, in_flight }
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        registry.register("reloads", "Chain reloads, by result", reloads.clone());
+        let reload_failing = Gauge::default();
+        registry.register(
+            "last_reload_failed",
+            "1 while the last reload failed and the last good chain serves (GET /readyz says why)",
+            reload_failing.clone(),
+        );
+        Metrics { reloads, reload_failing, registry, requests, policy_seconds, failures, in_flight }
     }
 
     /// Counts a request that got no outcome.
@@ -78,6 +95,13 @@ impl Metrics {
                 self.failures.get_or_create(&FailureLabels { policy: trace.policy.clone(), kind, handled }).inc();
             }
         }
+    }
+
+    /// Counts a reload and whether the last one failed.
+    pub fn reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "failed" };
+        self.reloads.get_or_create(&ReloadLabels { result: result.into() }).inc();
+        self.reload_failing.set(i64::from(!ok));
     }
 
     /// The gauge of requests in flight.

@@ -1,15 +1,20 @@
 //! `recguard serve --config recguard.toml [--listen 127.0.0.1:8181]`: the
-//! sidecar (`recguard-server`), until SIGTERM or SIGINT.
+//! sidecar (`recguard-server`), until SIGTERM or SIGINT. The chain reloads on
+//! SIGHUP, on `POST /v1/reload` to `--admin-listen`, and when the config or
+//! a file it names changes; a chain that fails to load leaves the last good
+//! one serving.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use recguard_server::ServerOptions;
+use recguard_host::config::ChainConfig;
+use recguard_server::{Listeners, ServerOptions};
 
 /// Serve the chain over HTTP.
 #[derive(Args)]
@@ -27,14 +32,26 @@ pub struct ServeCommand {
     #[arg(long)]
     queue: Option<usize>,
     /// The largest request body in bytes (beyond: 413).
-    #[arg(long, default_value_t = recguard_host::MAX_REQUEST_BYTES as usize)]
+    #[arg(long, default_value_t = recguard_host::MAX_REQUEST_BYTES)]
     max_body_bytes: usize,
+    /// Address of the admin listener (`POST /v1/reload`); none by default. Keep it on loopback.
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
+    /// How often to check the config and the files it names for changes, in
+    /// milliseconds; 0: never (reload on SIGHUP or `POST /v1/reload` only).
+    #[arg(long, default_value_t = 2000)]
+    watch_interval_ms: u64,
 }
 
 impl ServeCommand {
     /// Loads the chain, binds, prints `listening on http://<address>`, serves until told to stop.
     pub fn execute(self) -> Result<ExitCode> {
-        let chain = Arc::new(super::chain_from_config(&self.config)?);
+        let config = self.config.clone();
+        let loader: Arc<recguard_server::Loader> = Arc::new(move || {
+            let files = ChainConfig::read(&config).map(|c| c.files(&config)).unwrap_or_else(|_| vec![config.clone()]);
+            let chain = super::chain_from_config(&config).map_err(|e| format!("{e:#}"))?;
+            Ok((chain, files))
+        });
         let defaults = ServerOptions::default();
         let options = ServerOptions {
             workers: self.workers.unwrap_or(defaults.workers),
@@ -43,13 +60,33 @@ impl ServeCommand {
         };
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
         runtime.block_on(async {
-            let listener = recguard_server::bind(self.listen).await.with_context(|| format!("cannot listen on {}", self.listen))?;
-            let address = listener.local_addr()?;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "recguard: listening on http://{address} ({} policies)", chain.policies().count())?;
-            out.flush()?;
-            drop(out);
-            recguard_server::serve(listener, chain, options, recguard_server::termination()).await.context("serving")
+            let api = recguard_server::bind(self.listen).await.with_context(|| format!("cannot listen on {}", self.listen))?;
+            let admin = match self.admin_listen {
+                Some(address) => Some(
+                    recguard_server::bind(address).await.with_context(|| format!("cannot listen on {address} (admin)"))?,
+                ),
+                None => None,
+            };
+            let address = api.local_addr()?;
+            let admin_address = admin.as_ref().map(|a| a.local_addr()).transpose()?;
+            let watch_interval = (self.watch_interval_ms > 0).then(|| Duration::from_millis(self.watch_interval_ms));
+            let listeners = Listeners { api, admin, watch_interval };
+            // The first chain loads before the address is printed: a client
+            // that waits for the line finds the server ready.
+            let (ready, announced) = tokio::sync::oneshot::channel::<()>();
+            let announce = async move {
+                if announced.await.is_ok() {
+                    let mut out = std::io::stdout().lock();
+                    let _ = match admin_address {
+                        Some(admin) => writeln!(out, "recguard: listening on http://{address} (admin http://{admin})"),
+                        None => writeln!(out, "recguard: listening on http://{address}"),
+                    };
+                    let _ = out.flush();
+                }
+            };
+            let serving = recguard_server::serve_reloading(listeners, loader, options, recguard_server::termination(), ready);
+            let (result, ()) = tokio::join!(serving, announce);
+            result
         })?;
         Ok(ExitCode::SUCCESS)
     }
