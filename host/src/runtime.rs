@@ -141,9 +141,23 @@ impl Runtime {
         std::thread::Builder::new()
             .name("recguard-epoch".into())
             .spawn(move || {
+                // The epoch counts ticks of wall time since the start, without
+                // drift: each sleep runs to the next tick's instant (a sleep
+                // overshoots by tens of µs, which would add up over a deadline),
+                // and a late wake-up counts every tick it missed.
+                let started = Instant::now();
+                let tick_ns = EPOCH_TICK.as_nanos() as u64;
+                let mut ticks: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    ticker_engine.increment_epoch();
+                    let next = started + Duration::from_nanos(tick_ns.saturating_mul(ticks + 1));
+                    if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let due = (started.elapsed().as_nanos() / u128::from(tick_ns)) as u64;
+                    while ticks < due {
+                        ticker_engine.increment_epoch();
+                        ticks += 1;
+                    }
                 }
             })
             .map_err(|e| LoadError::Engine { reason: "starting the epoch thread".into(), source: Some(e.into()) })?;
