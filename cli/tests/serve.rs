@@ -239,3 +239,28 @@ fn reload_swaps_a_good_chain_in_and_keeps_the_last_good_one_otherwise() {
     assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
     eventually("SIGHUP reloads", || ok_reloads(&get(&format!("{base}/metrics"))) > ok_reloads(&before));
 }
+
+#[test]
+fn the_log_is_json_lines_on_request() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_recguard"))
+        .current_dir(workspace_root())
+        .args(["serve", "--config", "examples/recguard.toml", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("http://"), "{first}");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let log = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
+    let serving = lines.iter().find(|l| l["fields"]["message"] == "serving").unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(serving["level"], "INFO");
+    assert_eq!(serving["fields"]["policies"], 2);
+    assert!(lines.iter().any(|l| l["fields"]["message"].as_str().is_some_and(|m| m.starts_with("stopped"))), "{log}");
+}

@@ -17,7 +17,8 @@
 //! over `max-body-bytes` gets `413`; a request that does not parse gets
 //! `400` with the one-line message and JSON path the CLI prints. On SIGTERM
 //! (or SIGINT) the server stops accepting, finishes what is in flight, and
-//! returns.
+//! returns. It logs through `tracing` (the CLI prints text, or JSON lines
+//! with `--log-format json`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -142,6 +143,7 @@ pub async fn serve_reloading(
             }).await
         })
     });
+    tracing::info!(policies = live.chain().policies().count(), "serving");
     let result = axum::serve(listeners.api, router(live, metrics, &options))
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -152,6 +154,7 @@ pub async fn serve_reloading(
     if let Some(admin) = admin {
         let _ = admin.await;
     }
+    tracing::info!("stopped: the requests in flight finished");
     Ok(result?)
 }
 
@@ -251,7 +254,9 @@ async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Sh
         }
         Err(error) => {
             state.metrics.error();
-            Err(evaluate_error(&error))
+            let failure = evaluate_error(&error);
+            tracing::debug!(status = failure.status.as_u16(), error = %failure.message, "request refused");
+            Err(failure)
         }
     }
 }

@@ -119,7 +119,7 @@ impl LiveChain {
                 *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 self.watch(files);
                 self.metrics.reload(true);
-                eprintln!("recguard: reloaded ({why}): {policies} policies");
+                tracing::info!(trigger = why, policies, "reloaded the chain");
                 Reloaded::Swapped { policies }
             }
             Err(reason) => {
@@ -129,7 +129,7 @@ impl LiveChain {
                 self.watch(files);
                 *self.last_failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.clone());
                 self.metrics.reload(false);
-                eprintln!("recguard: reload failed ({why}); the last good chain keeps serving: {reason}");
+                tracing::warn!(trigger = why, reason = %reason, "reload failed; the last good chain keeps serving");
                 Reloaded::KeptLastGood { reason }
             }
         }

@@ -37,15 +37,37 @@ pub struct ServeCommand {
     /// Address of the admin listener (`POST /v1/reload`); none by default. Keep it on loopback.
     #[arg(long)]
     admin_listen: Option<SocketAddr>,
+    /// How the log (standard error) is written: `text`, or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// How often to check the config and the files it names for changes, in
     /// milliseconds; 0: never (reload on SIGHUP or `POST /v1/reload` only).
     #[arg(long, default_value_t = 2000)]
     watch_interval_ms: u64,
 }
 
+/// The log's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logs `info` and above to standard error, as text or JSON lines.
+fn start_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::INFO);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
 impl ServeCommand {
     /// Loads the chain, binds, prints `listening on http://<address>`, serves until told to stop.
     pub fn execute(self) -> Result<ExitCode> {
+        start_logging(self.log_format);
         let config = self.config.clone();
         let loader: Arc<recguard_server::Loader> = Arc::new(move || {
             let files = ChainConfig::read(&config).map(|c| c.files(&config)).unwrap_or_else(|_| vec![config.clone()]);
