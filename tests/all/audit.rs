@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use recguard_host::signing::{PublicKey, SecretKey};
 use recguard_host::{
-    verify_log, AuditLog, AuditOptions, AuditStore, Chain, Checkpoint, Durability, PolicyOptions, Replayer, Trust,
+    verify_log, AuditLog, AuditOptions, AuditStore, Chain, Checkpoint, Durability, Limits, PolicyOptions, Replayer, Trust,
     Verification,
 };
 use recguard_tests::{components, demo_keys, load_unsigned, mixed_request};
@@ -19,14 +19,17 @@ use crate::helpers::runtime;
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// A chain of minors + hot-list writing receipts to `store`.
+/// A chain of minors + hot-list writing receipts to `store`. The deadlines
+/// are generous: what these tests check (the log, replay) must not depend on
+/// how busy the machine is; a receipt of a deadline hit replays differently.
 fn audited_chain(store: Arc<AuditStore>) -> Chain {
+    let options = || PolicyOptions::regulator().limits(Limits { deadline_ms: 10_000, ..Limits::default() });
     Chain::builder(runtime())
         .trust(Trust::development())
         .audit(store)
-        .policy(load_unsigned(runtime(), components::MINORS), PolicyOptions::regulator())
+        .policy(load_unsigned(runtime(), components::MINORS), options())
         .unwrap()
-        .policy(load_unsigned(runtime(), components::HOT_LIST_INTEGRITY), PolicyOptions::regulator())
+        .policy(load_unsigned(runtime(), components::HOT_LIST_INTEGRITY), options())
         .unwrap()
         .build()
         .unwrap()
