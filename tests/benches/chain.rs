@@ -130,16 +130,22 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
     store.flush().expect("flush");
     // With the writer keeping up (a provider's host not saturated): only the
     // evaluation is timed; the writer commits between evaluations.
-    group.bench_function("async-writer-idle/100", |b| {
+    // Times `evaluate` alone, the writer flushing between evaluations.
+    let between_flushes = |b: &mut criterion::Bencher, evaluate: &dyn Fn()| {
         b.iter_custom(|iterations| {
             let mut timed = std::time::Duration::ZERO;
             for _ in 0..iterations {
                 let started = std::time::Instant::now();
-                std::hint::black_box(audited.evaluate(&request).expect("outcome"));
+                evaluate();
                 timed += started.elapsed();
                 store.flush().expect("flush");
             }
             timed
+        })
+    };
+    group.bench_function("async-writer-idle/100", |b| {
+        between_flushes(b, &|| {
+            std::hint::black_box(audited.evaluate(&request).expect("outcome"));
         })
     });
     // The same through `evaluate_shared` (as the server calls it): the receipt
@@ -148,15 +154,8 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
     group.bench_function("async-shared/100", |b| b.iter(|| audited.evaluate_shared(shared.clone()).expect("outcome")));
     store.flush().expect("flush");
     group.bench_function("async-shared-writer-idle/100", |b| {
-        b.iter_custom(|iterations| {
-            let mut timed = std::time::Duration::ZERO;
-            for _ in 0..iterations {
-                let started = std::time::Instant::now();
-                std::hint::black_box(audited.evaluate_shared(shared.clone()).expect("outcome"));
-                timed += started.elapsed();
-                store.flush().expect("flush");
-            }
-            timed
+        between_flushes(b, &|| {
+            std::hint::black_box(audited.evaluate_shared(shared.clone()).expect("outcome"));
         })
     });
 
