@@ -24,12 +24,17 @@ impl Drop for Server {
 }
 
 fn start(config: &str, extra: &[&str]) -> Server {
+    start_with(config, extra, Stdio::inherit())
+}
+
+/// Starts the server with its log going to `stderr`; returns once it listens.
+fn start_with(config: &str, extra: &[&str], stderr: Stdio) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_recguard"))
         .current_dir(workspace_root())
         .args(["serve", "--config", config, "--listen", "127.0.0.1:0"])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the server starts");
     let mut first = String::new();
@@ -242,21 +247,14 @@ fn reload_swaps_a_good_chain_in_and_keeps_the_last_good_one_otherwise() {
 
 #[test]
 fn the_log_is_json_lines_on_request() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_recguard"))
-        .current_dir(workspace_root())
-        .args(["serve", "--config", "examples/recguard.toml", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.contains("http://"), "{first}");
-    let pid = child.id().to_string();
+    let mut server = start_with("examples/recguard.toml", &["--log-format", "json"], Stdio::piped());
+    let mut stderr = server.child.stderr.take().unwrap();
+    let pid = server.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let log = String::from_utf8(output.stderr).unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut log).unwrap();
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {log}");
     let lines: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect();
     let serving = lines.iter().find(|l| l["fields"]["message"] == "serving").unwrap_or_else(|| panic!("{log}"));
