@@ -131,6 +131,28 @@ fn bad_input_gets_400_or_413_with_the_clis_message() {
 }
 
 #[test]
+fn a_policy_stopped_at_its_deadline_is_counted_by_limit_and_error_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("loop.toml");
+    let text = format!(
+        "[trust]\nallow-unsigned = true\n[[policy]]\npath = {:?}\nissuer = \"provider\"\non-error = \"fail-open\"\nlimits = {{ deadline-ms = 20 }}\n[policy.settings]\nbehaviour = \"loop\"\n",
+        components::SCRIPTED
+    );
+    std::fs::write(&config, text).unwrap();
+    let server = start(config.to_str().unwrap(), &[]);
+    let (status, body, _) = post(&format!("{}/v1/evaluate", server.base), &example("hot-list.json"));
+    assert_eq!(status, 200, "{body}");
+    let outcome: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(outcome["verdict"]["kind"], "serve", "fail-open serves: {body}");
+    let metrics = get(&format!("{}/metrics", server.base));
+    assert!(metrics.contains("recguard_limit_hits_total{policy=\"scripted\",limit=\"deadline\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("recguard_policy_failures_total{policy=\"scripted\",kind=\"deadline\",handled=\"fail-open\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
 fn a_saturated_server_answers_503_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&spinning_config(dir.path(), 200_000_000), &["--workers", "1", "--queue", "0"]);
@@ -261,4 +283,63 @@ fn the_log_is_json_lines_on_request() {
     assert_eq!(serving["level"], "INFO");
     assert_eq!(serving["fields"]["policies"], 2);
     assert!(lines.iter().any(|l| l["fields"]["message"].as_str().is_some_and(|m| m.starts_with("stopped"))), "{log}");
+}
+
+/// Checks `body` (the answer to `method path` with `status`) against the
+/// schema the OpenAPI document gives for it.
+fn conforms(document: &serde_json::Value, method: &str, path: &str, status: u16, body: &str) {
+    let operation = &document["paths"][path][method];
+    let schema = &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "the document has no JSON answer for {method} {path} {status}");
+    let mut root = schema.clone();
+    root["components"] = document["components"].clone();
+    let validator = jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{method} {path} {status}: {e}"));
+    let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path} {status}: {e}: {body}"));
+    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
+    assert!(errors.is_empty(), "{method} {path} {status} does not match the document: {errors:?}");
+}
+
+#[test]
+fn the_openapi_document_describes_every_real_answer() {
+    let server = start("examples/recguard.toml", &["--max-body-bytes", "100000", "--admin-listen", "127.0.0.1:0"]);
+    let base = &server.base;
+    let document: serde_json::Value = serde_json::from_str(&get(&format!("{base}/openapi.json"))).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut paths: Vec<&str> = document["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/healthz", "/metrics", "/openapi.json", "/readyz", "/v1/evaluate", "/v1/evaluate:batch", "/v1/policies", "/v1/reload"]
+    );
+
+    // Every example request is a request by the schema too; a misspelt field is not.
+    let mut request_schema = document["paths"]["/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"].clone();
+    request_schema["components"] = document["components"].clone();
+    let requests = jsonschema::draft202012::new(&request_schema).unwrap();
+    for entry in std::fs::read_dir(workspace_root().join("examples/requests")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(requests.is_valid(&value), "{text}");
+        let misspelt: serde_json::Value = serde_json::from_str(&text.replacen("\"surface\"", "\"surfce\"", 1)).unwrap();
+        assert!(!requests.is_valid(&misspelt));
+    }
+
+    // Each answer as the server gave it.
+    let evaluate = format!("{base}/v1/evaluate");
+    for name in ["hot-list.json", "minor-at-23h.json"] {
+        let (status, body, _) = post(&evaluate, &example(name));
+        conforms(&document, "post", "/v1/evaluate", status, &body);
+    }
+    let (status, body, _) = post(&evaluate, "{ not json");
+    assert_eq!(status, 400);
+    conforms(&document, "post", "/v1/evaluate", status, &body);
+    let (status, body, _) = post(&evaluate, &" ".repeat(200_000));
+    assert_eq!(status, 413);
+    conforms(&document, "post", "/v1/evaluate", status, &body);
+    let batch = format!("[{}, {{\"id\": 1}}]", example("hot-list.json"));
+    let (status, body, _) = post(&format!("{base}/v1/evaluate:batch"), &batch);
+    conforms(&document, "post", "/v1/evaluate:batch", status, &body);
+    conforms(&document, "get", "/v1/policies", 200, &get(&format!("{base}/v1/policies")));
+    let (status, body, _) = post(&format!("{}/v1/reload", server.admin.as_ref().unwrap()), "");
+    conforms(&document, "post", "/v1/reload", status, &body);
 }

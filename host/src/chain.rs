@@ -37,6 +37,7 @@ pub struct Chain {
 
 /// One policy of a chain, as [`Chain::policy_summaries`] describes it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct PolicySummary {
     /// Its name in the trace.

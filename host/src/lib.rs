@@ -76,6 +76,6 @@ pub use receipt::{
     Verification, CHECKPOINT_PAYLOAD_TYPE, GENESIS,
 };
 pub use audit_log::{AuditLog, MIN_RETENTION_DAYS};
-pub use store::{component_file, components_dir, system_ms, AuditConfig, AuditOptions, AuditStore, Durability, MAX_BATCH};
+pub use store::{component_file, components_dir, system_ms, AuditConfig, AuditOptions, AuditStore, Durability, ASYNC_GROUP_WINDOW, MAX_BATCH};
 /// Keys, signature envelopes and policy manifests (the `recguard-trust` crate).
 pub use recguard_trust as signing;

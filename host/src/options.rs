@@ -10,6 +10,7 @@ pub use recguard_trust::Issuer;
 
 /// Whether a policy's decisions change the response.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Decisions are applied.
@@ -21,6 +22,7 @@ pub enum Mode {
 
 /// What the chain does when a policy fails (a limit, a trap, an error).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum OnError {
     /// Apply the chain's fail-closed response (see [`FailClosed`]).
@@ -32,6 +34,7 @@ pub enum OnError {
 
 /// The response when a policy fails closed (the config file's `[fail-closed]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct FailClosed {
     /// Block the request, or serve it ordered without personal signals.
@@ -51,6 +54,7 @@ impl Default for FailClosed {
 
 /// The two fail-closed responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum FailClosedResponse {
     /// Serve nothing; show the reason.
@@ -69,6 +73,7 @@ pub const MAX_DEADLINE_MS: u64 = 60_000;
 /// that exceeds one is stopped; the host carries on and the outcome says
 /// which limit was hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Limits {
     /// Wall-clock deadline for one evaluation (waiting for nothing: instantiate,
@@ -133,6 +138,7 @@ pub struct RequestSize {
 /// How one policy takes part in a chain (in the config file, a
 /// `[[policy]]` table less its `path`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PolicyOptions {
     /// Name in the trace; defaults to the policy's own name.
@@ -209,6 +215,7 @@ impl PolicyOptions {
 
 /// How the chain as a whole behaves (the config file's `[chain]`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct ChainOptions {
     /// Deadline for one request through the whole chain, host work included

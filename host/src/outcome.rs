@@ -10,6 +10,7 @@ use crate::text::{CandidateId, Code};
 
 /// The result of running a chain on one request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Outcome {
     /// The provider's request id.
@@ -41,6 +42,7 @@ pub struct Outcome {
 
 /// Whether the request is served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Verdict {
     /// Serve the candidates (possibly none).
@@ -64,6 +66,7 @@ pub enum Verdict {
 
 /// A candidate as served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct ServedItem {
     /// The candidate's id.
@@ -77,6 +80,7 @@ pub struct ServedItem {
 
 /// A notice as served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct ServedNotice {
     /// The text shown to the user.
@@ -92,6 +96,7 @@ pub struct ServedNotice {
 
 /// What one policy did with the request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct PolicyTrace {
     /// The policy's name in the chain.
@@ -132,6 +137,7 @@ pub struct PolicyTrace {
 
 /// A line a policy logged during an evaluation (at most 64 an evaluation).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LogLine {
     /// Severity.
     pub level: LogLevel,
@@ -141,6 +147,7 @@ pub struct LogLine {
 
 /// What became of one policy's evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Status {
     /// The decision was applied.
@@ -163,6 +170,7 @@ pub enum Status {
 
 /// Why a policy produced no usable decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failure {
     /// Which limit or failure.
     pub kind: FailureKind,
@@ -178,6 +186,7 @@ impl std::fmt::Display for Failure {
 
 /// The kinds of policy failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// Stopped at its wall-clock deadline.
@@ -215,10 +224,25 @@ impl FailureKind {
             FailureKind::ChainDeadline => "chain-deadline",
         }
     }
+
+    /// True for a limit the host enforces (time, memory, fuel, decision
+    /// size), as against the policy failing on its own (trap, error,
+    /// invalid decision).
+    pub fn is_limit(self) -> bool {
+        matches!(
+            self,
+            FailureKind::Deadline
+                | FailureKind::MemoryLimit
+                | FailureKind::FuelLimit
+                | FailureKind::DecisionLimit
+                | FailureKind::ChainDeadline
+        )
+    }
 }
 
 /// A finding as recorded in the trace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TracedFinding {
     /// The stable code.
     pub code: String,
@@ -230,6 +254,7 @@ pub struct TracedFinding {
 
 /// One effect of a decision on the response.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Effect {
     /// The candidate affected, if the effect is on one.
@@ -245,6 +270,7 @@ pub struct Effect {
 
 /// The change an effect makes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Change {
     /// Removed from the response.
@@ -288,6 +314,7 @@ pub enum Change {
 
 /// What became of an effect.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EffectResult {
     /// It changed the response.

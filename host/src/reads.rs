@@ -256,6 +256,22 @@ impl serde::Serialize for Reads {
     }
 }
 
+/// In JSON: a list of field paths (`user.age-band`, `candidates.topics`, …).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Reads {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Reads".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The request fields a policy reads, as paths (`user.age-band`, `candidates.topics`, ...).",
+            "type": "array",
+            "items": { "type": "string" }
+        })
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Reads {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let paths = Vec::<String>::deserialize(deserializer)?;

@@ -3,7 +3,12 @@
 //! and keys of its [`ChainRecord`](crate::ChainRecord)), the recorded request
 //! is evaluated again, and the outcome is compared with the recorded one.
 //! Policies get time only from the request, so a replay is identical, except
-//! for the time each step took, which is not compared.
+//! for the time each step took, which is not compared, and except where a
+//! step stopped at a wall-clock limit (its own deadline or the chain's),
+//! when recorded or when replayed: how far a policy gets before a wall-clock
+//! limit depends on how busy the machine was, so such a receipt is reported
+//! as not reproducible, naming the policies, rather than as tampered with.
+//! (Fuel and memory limits are deterministic and replay exactly.)
 
 use std::collections::HashMap;
 
@@ -14,7 +19,7 @@ use crate::chain::Chain;
 use crate::component::{signature_path, PolicyComponent};
 use crate::error::AuditError;
 use crate::options::ChainOptions;
-use crate::outcome::Outcome;
+use crate::outcome::{FailureKind, Outcome, Status};
 use crate::runtime::Runtime;
 use crate::audit_log::AuditLog;
 use crate::store::component_file;
@@ -28,6 +33,11 @@ pub struct Replayed {
     /// Where the new outcome differs from the recorded one (JSON paths and
     /// both values); empty if identical.
     pub differences: Vec<String>,
+    /// The policies whose step stopped at a wall-clock limit (`deadline` or
+    /// `chain-deadline`) in the recorded or the replayed outcome: where
+    /// these differ, the difference says how busy the machine was, not
+    /// that the log or the code changed.
+    pub wall_clock_limited: Vec<String>,
 }
 
 impl Replayed {
@@ -35,19 +45,37 @@ impl Replayed {
     pub fn identical(&self) -> bool {
         self.differences.is_empty()
     }
+
+    /// True if the outcome differs and a wall-clock limit was hit (recorded
+    /// or replayed), so the decision cannot be reproduced exactly.
+    pub fn not_reproducible(&self) -> bool {
+        !self.identical() && !self.wall_clock_limited.is_empty()
+    }
 }
 
-/// Replays receipts of one store, building each chain once.
+/// The policies of `outcome` stopped by a wall-clock limit.
+fn wall_clock_limited(outcome: &Outcome) -> impl Iterator<Item = &str> {
+    outcome.trace.iter().filter_map(|step| match &step.status {
+        Status::Failed { failure, .. } if matches!(failure.kind, FailureKind::Deadline | FailureKind::ChainDeadline) => {
+            Some(step.policy.as_str())
+        }
+        _ => None,
+    })
+}
+
+/// Replays receipts of one store, building each chain once and compiling
+/// each component once.
 pub struct Replayer<'a> {
     log: &'a AuditLog,
     runtime: Runtime,
     chains: HashMap<String, Chain>,
+    components: HashMap<String, PolicyComponent>,
 }
 
 impl<'a> Replayer<'a> {
     /// A replayer of `log`'s receipts on `runtime`.
     pub fn new(log: &'a AuditLog, runtime: &Runtime) -> Self {
-        Replayer { log, runtime: runtime.clone(), chains: HashMap::new() }
+        Replayer { log, runtime: runtime.clone(), chains: HashMap::new(), components: HashMap::new() }
     }
 
     /// Replays receipt `seq`.
@@ -62,15 +90,34 @@ impl<'a> Replayer<'a> {
         let outcome = chain
             .evaluate(&receipt.request)
             .map_err(|e| self.error(format!("receipt {seq}: the replay could not evaluate: {e}")))?;
-        Ok(Replayed { seq, differences: differences(&receipt.outcome, &outcome) })
+        let mut limited: Vec<String> =
+            wall_clock_limited(&receipt.outcome).chain(wall_clock_limited(&outcome)).map(str::to_string).collect();
+        limited.sort();
+        limited.dedup();
+        Ok(Replayed { seq, differences: differences(&receipt.outcome, &outcome), wall_clock_limited: limited })
     }
 
     fn error(&self, message: String) -> AuditError {
         AuditError::Store { path: self.log.path().display().to_string(), message }
     }
 
+    /// The component with `digest` kept in the store, with its signature.
+    fn component(&self, digest: &str) -> Result<PolicyComponent, AuditError> {
+        let file = component_file(&self.log.components_dir(), digest);
+        let bytes = std::fs::read(&file).map_err(|e| self.error(format!("component {}: {e}", file.display())))?;
+        let origin = file.display().to_string();
+        let mut component = PolicyComponent::load_bytes(&self.runtime, &bytes, &origin).map_err(|e| self.error(e.to_string()))?;
+        if component.digest() != digest {
+            return Err(self.error(format!("{origin} is not the component {digest} (changed in the store)")));
+        }
+        if let Some(envelope) = recguard_trust::Envelope::read(&signature_path(&origin)).map_err(|e| self.error(e.to_string()))? {
+            component = component.with_signature(envelope);
+        }
+        Ok(component)
+    }
+
     /// The chain of the record with `digest`, from the store's components.
-    fn build(&self, digest: &str) -> Result<Chain, AuditError> {
+    fn build(&mut self, digest: &str) -> Result<Chain, AuditError> {
         let record = self.log.chain(digest)?.ok_or_else(|| self.error(format!("no chain record {digest}")))?;
         let keys = |pems: &[String]| pems.iter().map(|p| PublicKey::from_pem(p)).collect::<Result<Vec<_>, _>>();
         let trusted = TrustedKeys {
@@ -81,18 +128,15 @@ impl<'a> Replayer<'a> {
             .trust(Trust { keys: trusted, allow_unsigned: record.allow_unsigned })
             .fail_closed(record.fail_closed.clone())
             .options(ChainOptions { deadline_ms: Some(record.deadline_ms) });
-        let dir = self.log.components_dir();
         for policy in &record.policies {
-            let file = component_file(&dir, &policy.component);
-            let bytes = std::fs::read(&file).map_err(|e| self.error(format!("component {}: {e}", file.display())))?;
-            let origin = file.display().to_string();
-            let mut component = PolicyComponent::load_bytes(&self.runtime, &bytes, &origin).map_err(|e| self.error(e.to_string()))?;
-            if component.digest() != policy.component {
-                return Err(self.error(format!("{origin} is not the component {} (changed in the store)", policy.component)));
-            }
-            if let Some(envelope) = recguard_trust::Envelope::read(&signature_path(&origin)).map_err(|e| self.error(e.to_string()))? {
-                component = component.with_signature(envelope);
-            }
+            let component = match self.components.get(&policy.component) {
+                Some(component) => component.clone(),
+                None => {
+                    let component = self.component(&policy.component)?;
+                    self.components.insert(policy.component.clone(), component.clone());
+                    component
+                }
+            };
             builder = builder.policy(component, policy.options.clone()).map_err(|e| self.error(e.to_string()))?;
         }
         builder.build().map_err(|e| self.error(e.to_string()))

@@ -18,6 +18,7 @@ pub use crate::wire::{
 
 /// An interest tag held in the user's profile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct UserTag {
     /// The tag itself, e.g. "basketball".
@@ -31,6 +32,7 @@ pub struct UserTag {
 
 /// An exemption granted by a minor's guardian.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct GuardianExemption {
     /// What is exempted.
@@ -44,6 +46,7 @@ pub struct GuardianExemption {
 
 /// How much of a topic the user has seen this session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct TopicCount {
     /// The topic.
@@ -55,6 +58,7 @@ pub struct TopicCount {
 
 /// Usage so far, as counted by the provider (for a worker: minutes online).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Usage {
     /// Minutes of use today, in the user's local day.
@@ -75,6 +79,7 @@ pub struct Usage {
 
 /// A "not interested" signal the user gave.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NotInterested {
     /// What kind of thing the value names.
@@ -85,6 +90,7 @@ pub struct NotInterested {
 
 /// The user the response is for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct User {
     /// A pseudonymous, stable id; never a real name.
@@ -117,6 +123,7 @@ pub struct User {
 
 /// Signals about whether an item was generated or synthesised by an algorithm.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Provenance {
     /// The item's implicit (metadata) label says it is generated.
@@ -131,6 +138,7 @@ pub struct Provenance {
 
 /// Engagement counts behind an item's rank.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Engagement {
     /// Views.
@@ -155,6 +163,7 @@ pub struct Engagement {
 
 /// A manual intervention by the provider's staff.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct OperatorAction {
     /// What was done.
@@ -168,6 +177,7 @@ pub struct OperatorAction {
 
 /// A price offered to this user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct PriceQuote {
     /// The price quoted, in fen.
@@ -187,6 +197,7 @@ pub struct PriceQuote {
 
 /// Terms of a work order (dispatch surface).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DeliveryTerms {
     /// Minutes the platform promises the customer.
@@ -199,6 +210,7 @@ pub struct DeliveryTerms {
 
 /// A free-form attribute, for data the contract does not name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Attribute {
     /// The key, e.g. "region".
@@ -209,6 +221,7 @@ pub struct Attribute {
 
 /// One item the provider would like to show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Candidate {
     /// The item's id, unique within the request.
@@ -265,6 +278,7 @@ pub struct Candidate {
 
 /// One request to rank and filter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Request {
     /// The provider's request id, echoed in the outcome and the audit record.

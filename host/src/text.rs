@@ -94,6 +94,22 @@ macro_rules! reads_as_str {
                 self.as_str() == &*other.0
             }
         }
+
+        /// A plain string in JSON.
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "String".into()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                String::json_schema(generator)
+            }
+        }
     };
 }
 

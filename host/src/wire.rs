@@ -12,6 +12,7 @@ use wasmtime::component::{ComponentType, Lift, Lower};
 
 /// Where the response will be shown to the user.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum Surface {
@@ -81,6 +82,7 @@ impl Surface {
 
 /// The user's age band, as established by the provider.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum AgeBand {
@@ -135,6 +137,7 @@ impl AgeBand {
 
 /// How a user tag came about.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum TagSource {
@@ -169,6 +172,7 @@ impl TagSource {
 
 /// What a guardian has exempted a minor from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum ExemptionScope {
@@ -208,6 +212,7 @@ impl ExemptionScope {
 
 /// What a "not interested" signal points at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum FeedbackTarget {
@@ -242,6 +247,7 @@ impl FeedbackTarget {
 
 /// What a candidate is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum ItemKind {
@@ -311,6 +317,7 @@ impl ItemKind {
 
 /// What an operator did to an item by hand.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum OperatorActionKind {
@@ -729,6 +736,7 @@ pub struct Request {
 /// article or another instrument): the host refuses a decision with a
 /// finding that cites nothing.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Citation {
     /// Article of the 2021 draft, if it has one.
@@ -750,6 +758,7 @@ pub struct Citation {
 
 /// Something a policy found and acted on.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Finding {
     /// A stable code, e.g. "minors.curfew"; never changes between versions.
@@ -768,6 +777,7 @@ pub struct Finding {
 
 /// What to do to one candidate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(variant)]
 pub enum Action {
     /// Remove the item from the response.
@@ -790,6 +800,7 @@ pub enum Action {
 
 /// An action on one candidate, tied to the finding that justifies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct ItemAction {
     /// The candidate, by its index in `candidates` as the policy received them.
@@ -808,6 +819,7 @@ pub struct ItemAction {
 
 /// A notice shown with the response, e.g. a rest reminder.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Notice {
     /// Index into the decision's findings.
@@ -827,6 +839,7 @@ pub struct Notice {
 
 /// A refusal to serve the request, e.g. during the minors' curfew.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Block {
     /// Index into the decision's findings.
@@ -846,6 +859,7 @@ pub struct Block {
 
 /// A new order for the remaining candidates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Rerank {
     /// Index into the decision's findings.
@@ -868,6 +882,7 @@ pub struct Rerank {
 
 /// A user tag that must not be used for this request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct TagSetAside {
     /// The tag's name.
@@ -892,6 +907,7 @@ pub struct TagSetAside {
 /// text, labels of at most 128 bytes, and at most 8 labels added to one
 /// candidate by the policies of one issuer over the whole chain.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Decision {
     /// Findings, cited by index from the effects below.
@@ -925,6 +941,7 @@ pub struct Decision {
 /// ------------------------------------------------------------- description
 /// What a policy says about itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(record)]
 pub struct Descriptor {
     /// The policy's name, e.g. "minors".
@@ -957,6 +974,7 @@ pub struct Descriptor {
 
 /// The severity of a log line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[component(enum)]
 #[repr(u8)]
 pub enum LogLevel {

@@ -9,6 +9,7 @@
 //! | `GET /v1/policies` | each policy: name, version, digests, issuer, mode, signer |
 //! | `GET /healthz`, `GET /readyz` | liveness; readiness (a chain is loaded; says so if the last reload failed) |
 //! | `GET /metrics` | Prometheus text |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of these routes, generated from the types ([`openapi`]) |
 //! | `POST /v1/reload` | on the admin listener only: rebuild the chain now (see [`reload`]) |
 //!
 //! Evaluation never runs on the async reactor: it runs on blocking threads,
@@ -24,18 +25,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::StringRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use recguard_host::{Chain, EvaluateError, Outcome, Request};
-use serde::Serialize;
 use tokio::sync::Semaphore;
 
 mod metrics;
+pub mod openapi;
 pub mod reload;
 pub use metrics::Metrics;
+use openapi::{BatchAnswer, ErrorBody, PolicyList, ReloadAnswer, SharedOutcome};
 pub use reload::{LiveChain, Loader, Reloaded};
 
 /// How the server runs.
@@ -82,6 +85,7 @@ pub fn router(live: Arc<LiveChain>, metrics: Arc<Metrics>, options: &ServerOptio
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(state)
 }
@@ -186,7 +190,7 @@ struct Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(serde_json::json!({ "error": self.message }))).into_response();
+        let mut response = (self.status, Json(ErrorBody { error: self.message })).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
@@ -230,13 +234,10 @@ impl AppState {
     }
 }
 
-/// An outcome shared with the receipt writer, serialised as the outcome.
-struct Shared(Arc<Outcome>);
-
-impl Serialize for Shared {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
+/// The body as text; a body over the limit or not UTF-8 gets the same
+/// `{"error": …}` answer as every other refusal.
+fn body_text(body: Result<String, StringRejection>) -> Result<String, Failure> {
+    body.map_err(|rejection| Failure { status: rejection.status(), message: one_line(&rejection.body_text()) })
 }
 
 /// Parses and evaluates one request; the parsed request is shared with the
@@ -245,12 +246,16 @@ fn evaluate_one(chain: &Chain, json: &str) -> Result<Arc<Outcome>, EvaluateError
     chain.evaluate_shared(Arc::new(Request::from_json(json)?))
 }
 
-async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Shared>, Failure> {
+async fn evaluate(
+    State(state): State<AppState>,
+    body: Result<String, StringRejection>,
+) -> Result<Json<SharedOutcome>, Failure> {
+    let body = body_text(body)?;
     let result = state.run(move |chain| evaluate_one(chain, &body)).await?;
     match result {
         Ok(outcome) => {
             state.metrics.outcome(&outcome);
-            Ok(Json(Shared(outcome)))
+            Ok(Json(SharedOutcome(outcome)))
         }
         Err(error) => {
             state.metrics.error();
@@ -261,15 +266,11 @@ async fn evaluate(State(state): State<AppState>, body: String) -> Result<Json<Sh
     }
 }
 
-/// One answer of a batch.
-#[derive(Serialize)]
-#[serde(rename_all = "kebab-case")]
-enum BatchItem {
-    Outcome(Shared),
-    Error(String),
-}
-
-async fn evaluate_batch(State(state): State<AppState>, body: String) -> Result<Json<Vec<BatchItem>>, Failure> {
+async fn evaluate_batch(
+    State(state): State<AppState>,
+    body: Result<String, StringRejection>,
+) -> Result<Json<Vec<BatchAnswer>>, Failure> {
+    let body = body_text(body)?;
     let requests: Vec<Box<serde_json::value::RawValue>> = serde_json::from_str(&body)
         .map_err(|e| Failure { status: StatusCode::BAD_REQUEST, message: format!("a batch is a JSON array of requests: {e}") })?;
     let results = state
@@ -288,19 +289,19 @@ async fn evaluate_batch(State(state): State<AppState>, body: String) -> Result<J
         .map(|result| match result {
             Ok(outcome) => {
                 state.metrics.outcome(&outcome);
-                BatchItem::Outcome(Shared(outcome))
+                BatchAnswer::Outcome(SharedOutcome(outcome))
             }
             Err(message) => {
                 state.metrics.error();
-                BatchItem::Error(message)
+                BatchAnswer::Error(message)
             }
         })
         .collect();
     Ok(Json(items))
 }
 
-async fn policies(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "policies": state.live.chain().policy_summaries() }))
+async fn policies(State(state): State<AppState>) -> Json<PolicyList> {
+    Json(PolicyList { policies: state.live.chain().policy_summaries() })
 }
 
 /// Ready while a chain serves; says so when the last reload failed and the last good chain serves.
@@ -315,9 +316,11 @@ async fn readyz(State(state): State<AppState>) -> String {
 /// with why the last good chain keeps serving.
 async fn reload_now(State(live): State<Arc<LiveChain>>) -> Response {
     match live.reload("POST /v1/reload").await {
-        Reloaded::Swapped { policies } => Json(serde_json::json!({ "reloaded": true, "policies": policies })).into_response(),
+        Reloaded::Swapped { policies } => {
+            Json(ReloadAnswer { reloaded: true, policies: Some(policies), error: None }).into_response()
+        }
         Reloaded::KeptLastGood { reason } => {
-            (StatusCode::CONFLICT, Json(serde_json::json!({ "reloaded": false, "error": reason }))).into_response()
+            (StatusCode::CONFLICT, Json(ReloadAnswer { reloaded: false, policies: None, error: Some(reason) })).into_response()
         }
     }
 }

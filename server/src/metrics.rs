@@ -1,5 +1,6 @@
 //! The server's Prometheus metrics (`GET /metrics`): requests by verdict,
-//! per-policy evaluation latency, limit hits and failures by policy,
+//! per-policy evaluation latency, limit hits by limit and policy, failures
+//! by kind, policy and what the error policy did (fail-closed or fail-open),
 //! requests in flight, and reloads.
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -35,6 +36,15 @@ pub struct FailureLabels {
     pub handled: String,
 }
 
+/// Labels of the limit-hit counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// The policy.
+    pub policy: String,
+    /// The limit: `deadline`, `memory-limit`, `fuel-limit`, `decision-limit` or `chain-deadline`.
+    pub limit: String,
+}
+
 /// Labels of the reload counter.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
@@ -50,6 +60,7 @@ pub struct Metrics {
     requests: Family<VerdictLabels, Counter>,
     policy_seconds: Family<PolicyLabels, Histogram>,
     failures: Family<FailureLabels, Counter>,
+    limit_hits: Family<LimitLabels, Counter>,
     in_flight: Gauge,
 }
 
@@ -64,6 +75,8 @@ impl Metrics {
         registry.register("policy_evaluation_seconds", "Time in each policy per evaluation", policy_seconds.clone());
         let failures = Family::<FailureLabels, Counter>::default();
         registry.register("policy_failures", "Policy failures (limits hit, traps, errors), by kind and error policy", failures.clone());
+        let limit_hits = Family::<LimitLabels, Counter>::default();
+        registry.register("limit_hits", "Policies stopped by a limit of the host, by policy and limit", limit_hits.clone());
         let in_flight = Gauge::default();
         registry.register("requests_in_flight", "Evaluation requests being answered", in_flight.clone());
         let reloads = Family::<ReloadLabels, Counter>::default();
@@ -74,7 +87,7 @@ impl Metrics {
             "1 while the last reload failed and the last good chain serves (GET /readyz says why)",
             reload_failing.clone(),
         );
-        Metrics { reloads, reload_failing, registry, requests, policy_seconds, failures, in_flight }
+        Metrics { reloads, reload_failing, registry, requests, policy_seconds, failures, limit_hits, in_flight }
     }
 
     /// Counts a request that got no outcome.
@@ -90,8 +103,11 @@ impl Metrics {
             let policy = PolicyLabels { policy: trace.policy.clone() };
             self.policy_seconds.get_or_create(&policy).observe(trace.elapsed_us as f64 / 1e6);
             if let Status::Failed { failure, handled } = &trace.status {
-                let kind = serde_json::to_value(failure.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let kind = failure.kind.name().to_string();
                 let handled = serde_json::to_value(handled).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                if failure.kind.is_limit() {
+                    self.limit_hits.get_or_create(&LimitLabels { policy: trace.policy.clone(), limit: kind.clone() }).inc();
+                }
                 self.failures.get_or_create(&FailureLabels { policy: trace.policy.clone(), kind, handled }).inc();
             }
         }

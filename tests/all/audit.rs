@@ -237,6 +237,58 @@ fn replay_is_identical_over_thousands_of_receipts() {
     assert_eq!(replayed.differences, ["/personalised: recorded false, replayed true"]);
 }
 
+/// A chain of the scripted policy, with `settings` and a deadline of
+/// `deadline_ms`, failing open, writing receipts to `store`.
+fn scripted_chain(store: Arc<AuditStore>, settings: serde_json::Value, deadline_ms: u64) -> Chain {
+    let options = PolicyOptions::provider()
+        .settings(settings)
+        .on_error(recguard_host::OnError::FailOpen)
+        .limits(Limits { deadline_ms, ..Limits::default() });
+    Chain::builder(runtime())
+        .trust(Trust::development())
+        .audit(store)
+        .policy(crate::helpers::load(components::SCRIPTED), options)
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_receipt_of_a_wall_clock_deadline_is_reported_as_not_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("receipts.db");
+    let store = Arc::new(AuditStore::open(&path, options(&demo_keys::provider(), 100)).unwrap());
+    let request = recguard_tests::simple_request(1_795_579_200_000, "adult", "feed", 3);
+    // Receipt 1: a policy that loops, stopped at its deadline (it is stopped again on replay).
+    let looping = scripted_chain(store.clone(), serde_json::json!({"behaviour": "loop"}), 20);
+    looping.evaluate(&request).unwrap();
+    // Receipt 2: the same policy deciding in time.
+    let deciding = scripted_chain(store.clone(), serde_json::json!({"drop": ["c1"]}), 10_000);
+    deciding.evaluate(&request).unwrap();
+    drop((looping, deciding));
+    store.close().unwrap();
+
+    let log = AuditLog::open(&path).unwrap();
+    let mut replayer = Replayer::new(&log, runtime());
+    let replayed = replayer.replay(1).unwrap();
+    assert!(replayed.identical(), "{:?}", replayed.differences);
+    assert_eq!(replayed.wall_clock_limited, ["scripted"]);
+    assert!(!replayed.not_reproducible());
+
+    // Receipt 2 as a busy machine would have recorded it: the policy stopped
+    // at its deadline (the status of receipt 1), failing open.
+    let body = |seq: u64| -> serde_json::Value { serde_json::from_str(&log.receipt(seq).unwrap().unwrap().body).unwrap() };
+    let deadline_status = body(1)["outcome"]["trace"][0]["status"].clone();
+    assert_eq!(deadline_status["failure"]["kind"], "deadline");
+    let mut busy = body(2);
+    busy["outcome"]["trace"][0]["status"] = deadline_status;
+    sql(&path).execute("UPDATE receipts SET body = ?1 WHERE seq = 2", params![busy.to_string()]).unwrap();
+    let replayed = replayer.replay(2).unwrap();
+    assert!(replayed.not_reproducible(), "{replayed:?}");
+    assert_eq!(replayed.wall_clock_limited, ["scripted"]);
+    assert!(replayed.differences.iter().any(|d| d.starts_with("/trace/0/status/kind")), "{:?}", replayed.differences);
+}
+
 #[test]
 fn async_receipts_are_all_written_once_flushed() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,6 +36,7 @@ pub const MAX_ENVELOPE_BYTES: u64 = 64 * 1024;
 
 /// Who issued a policy. A provider's policy cannot undo a regulator's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Issuer {
     /// A regulator's reference policy, run unchanged.

@@ -173,7 +173,7 @@ impl Model<'_> {
                 TypeDefKind::Enum(e) => {
                     out.push('\n');
                     doc(&mut out, "", &def.docs);
-                    out.push_str("#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[component(enum)]\n#[repr(u8)]\n");
+                    out.push_str("#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[cfg_attr(feature = \"schema\", derive(schemars::JsonSchema))]\n#[component(enum)]\n#[repr(u8)]\n");
                     let _ = writeln!(out, "pub enum {name} {{");
                     for (i, case) in e.cases.iter().enumerate() {
                         doc(&mut out, "    ", &case.docs);
@@ -215,7 +215,7 @@ impl Model<'_> {
                     out.push('\n');
                     doc(&mut out, "", &def.docs);
                     let default = if self.has_default(id) { "Default, " } else { "" };
-                    let _ = writeln!(out, "#[derive(Clone, Debug, {default}PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[component(record)]");
+                    let _ = writeln!(out, "#[derive(Clone, Debug, {default}PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[cfg_attr(feature = \"schema\", derive(schemars::JsonSchema))]\n#[component(record)]");
                     let _ = writeln!(out, "pub struct {name} {{");
                     for field in &record.fields {
                         doc(&mut out, "    ", &field.docs);
@@ -230,7 +230,7 @@ impl Model<'_> {
                 TypeDefKind::Variant(variant) if self.decision_types.contains(&id) => {
                     out.push('\n');
                     doc(&mut out, "", &def.docs);
-                    out.push_str("#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[component(variant)]\n");
+                    out.push_str("#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]\n#[cfg_attr(feature = \"schema\", derive(schemars::JsonSchema))]\n#[component(variant)]\n");
                     let _ = writeln!(out, "pub enum {name} {{");
                     for case in &variant.cases {
                         doc(&mut out, "    ", &case.docs);

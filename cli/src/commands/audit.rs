@@ -214,7 +214,8 @@ pub struct ReplayCommand {
 }
 
 impl ReplayCommand {
-    /// Prints `identical` or the differences for each receipt; exit 1 if any differs.
+    /// Prints `identical`, `NOT REPRODUCIBLE` (a wall-clock limit was hit) or
+    /// `DIFFERS` with the differences for each receipt; exit 1 unless all are identical.
     pub fn execute(self) -> Result<ExitCode> {
         let log = AuditLog::open(&self.store)?;
         let runtime = super::runtime()?;
@@ -225,6 +226,18 @@ impl ReplayCommand {
             let replayed = replayer.replay(seq)?;
             if replayed.identical() {
                 writeln!(out, "receipt {seq}: identical")?;
+            } else if replayed.not_reproducible() {
+                differing += 1;
+                let policies = replayed.wall_clock_limited.join(", ");
+                writeln!(
+                    out,
+                    "receipt {seq}: NOT REPRODUCIBLE: {policies} stopped at a wall-clock deadline (recorded or replayed); \
+                     how far a policy gets before one depends on the machine's load, so this outcome cannot be checked \
+                     by replay (raise the deadline, or set a fuel limit, which replays exactly)"
+                )?;
+                for difference in &replayed.differences {
+                    writeln!(out, "  {difference}")?;
+                }
             } else {
                 differing += 1;
                 writeln!(out, "receipt {seq}: DIFFERS")?;
