@@ -6,6 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use recguard_server::grpc::pb::batch_answer::Answer;
+use recguard_server::grpc::pb::sidecar_client::SidecarClient;
+use recguard_server::grpc::pb::BatchRequest;
 use recguard_tests::{components, workspace_root};
 
 /// A running server, killed when dropped.
@@ -301,7 +304,7 @@ fn conforms(document: &serde_json::Value, method: &str, path: &str, status: u16,
 
 #[test]
 fn the_openapi_document_describes_every_real_answer() {
-    let server = start("examples/recguard.toml", &["--max-body-bytes", "100000", "--admin-listen", "127.0.0.1:0"]);
+    let server = start("examples/recguard.toml", &["--max-body-bytes", "20000", "--admin-listen", "127.0.0.1:0"]);
     let base = &server.base;
     let document: serde_json::Value = serde_json::from_str(&get(&format!("{base}/openapi.json"))).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
@@ -333,7 +336,7 @@ fn the_openapi_document_describes_every_real_answer() {
     let (status, body, _) = post(&evaluate, "{ not json");
     assert_eq!(status, 400);
     conforms(&document, "post", "/v1/evaluate", status, &body);
-    let (status, body, _) = post(&evaluate, &" ".repeat(200_000));
+    let (status, body, _) = post(&evaluate, &" ".repeat(30_000));
     assert_eq!(status, 413);
     conforms(&document, "post", "/v1/evaluate", status, &body);
     let batch = format!("[{}, {{\"id\": 1}}]", example("hot-list.json"));
@@ -342,4 +345,62 @@ fn the_openapi_document_describes_every_real_answer() {
     conforms(&document, "get", "/v1/policies", 200, &get(&format!("{base}/v1/policies")));
     let (status, body, _) = post(&format!("{}/v1/reload", server.admin.as_ref().unwrap()), "");
     conforms(&document, "post", "/v1/reload", status, &body);
+}
+
+/// Runs `work` with a gRPC client of the server at `base`.
+fn with_grpc<T>(
+    base: &str,
+    work: impl AsyncFnOnce(&mut SidecarClient<tonic::transport::Channel>) -> T,
+) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(base.to_string()).unwrap().connect().await.unwrap();
+        work(&mut SidecarClient::new(channel)).await
+    })
+}
+
+/// An outcome's JSON read back, without the times each step took (which differ between runs).
+fn timeless(outcome: serde_json::Value) -> recguard_host::Outcome {
+    let mut outcome: recguard_host::Outcome = serde_json::from_value(outcome).unwrap();
+    for step in &mut outcome.trace {
+        (step.elapsed_us, step.host_us) = (0, 0);
+    }
+    outcome
+}
+
+#[test]
+fn grpc_answers_as_http_does_on_the_same_port() {
+    let server = start("examples/recguard.toml", &[]);
+    let base = server.base.clone();
+    for name in ["hot-list.json", "minor-at-23h.json"] {
+        let json: serde_json::Value = serde_json::from_str(&example(name)).unwrap();
+        let message = recguard_server::grpc::request_message(&json).unwrap();
+        let outcome = with_grpc(&base, async |client| client.evaluate(message).await.unwrap().into_inner());
+        let (status, body, _) = post(&format!("{base}/v1/evaluate"), &example(name));
+        assert_eq!(status, 200);
+        let over_http: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(timeless(recguard_server::grpc::outcome_json(&outcome)), timeless(over_http), "{name}");
+    }
+
+    // A batch: an answer per request, in order, a bad one named by its index.
+    let good = recguard_server::grpc::request_message(&serde_json::from_str(&example("hot-list.json")).unwrap()).unwrap();
+    let mut no_user = good.clone();
+    no_user.user = None;
+    let answers = with_grpc(&base, async |client| {
+        let batch = BatchRequest { requests: vec![good.clone(), no_user.clone()] };
+        client.evaluate_batch(batch).await.unwrap().into_inner().answers
+    });
+    assert!(matches!(answers[0].answer, Some(Answer::Outcome(_))), "{answers:?}");
+    let Some(Answer::Error(error)) = &answers[1].answer else { panic!("{answers:?}") };
+    assert!(error.starts_with("request 1:") && error.contains("user"), "{error}");
+
+    // A bad request: INVALID_ARGUMENT with the message the CLI prints.
+    let mut bad_time = good.clone();
+    bad_time.now_ms = 1;
+    let status = with_grpc(&base, async |client| client.evaluate(bad_time).await.unwrap_err());
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    assert!(status.message().contains("now-ms"), "{status:?}");
+
+    let metrics = get(&format!("{base}/metrics"));
+    assert!(metrics.contains("recguard_requests_total{verdict=\"error\"} 2"), "{metrics}");
 }

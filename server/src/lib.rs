@@ -11,6 +11,7 @@
 //! | `GET /metrics` | Prometheus text |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of these routes, generated from the types ([`openapi`]) |
 //! | `POST /v1/reload` | on the admin listener only: rebuild the chain now (see [`reload`]) |
+//! | gRPC `recguard.v1.Sidecar/Evaluate`, `/EvaluateBatch` | the same two calls over HTTP/2 on the same port ([`grpc`]) |
 //!
 //! Evaluation never runs on the async reactor: it runs on blocking threads,
 //! at most `workers` at once (the cores by default), with at most `queue`
@@ -34,8 +35,10 @@ use axum::{Json, Router};
 use recguard_host::{Chain, EvaluateError, Outcome, Request};
 use tokio::sync::Semaphore;
 
+pub mod grpc;
 mod metrics;
 pub mod openapi;
+mod proto_json;
 pub mod reload;
 pub use metrics::Metrics;
 use openapi::{BatchAnswer, ErrorBody, PolicyList, ReloadAnswer, SharedOutcome};
@@ -78,6 +81,7 @@ pub fn router(live: Arc<LiveChain>, metrics: Arc<Metrics>, options: &ServerOptio
         admitted: Arc::new(Semaphore::new(options.workers.max(1) + options.queue)),
         workers: Arc::new(Semaphore::new(options.workers.max(1))),
     };
+    let grpc = pb_server(grpc::Sidecar { state: state.clone() }, options.max_body_bytes);
     Router::new()
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/evaluate:batch", post(evaluate_batch))
@@ -88,6 +92,19 @@ pub fn router(live: Arc<LiveChain>, metrics: Arc<Metrics>, options: &ServerOptio
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(state)
+        .merge(grpc)
+        // After the merge: gRPC's own fallback answers 200 with `unimplemented`, wrong for HTTP.
+        .fallback(|uri: axum::http::Uri| async move {
+            Failure { status: StatusCode::NOT_FOUND, message: format!("no route {uri}: see GET /openapi.json") }
+        })
+}
+
+/// The gRPC service's routes (`/recguard.v1.Sidecar/…`), for the same port.
+fn pb_server(service: grpc::Sidecar, max_message_bytes: usize) -> Router {
+    let server = grpc::pb::sidecar_server::SidecarServer::new(service)
+        .max_decoding_message_size(max_message_bytes)
+        .max_encoding_message_size(usize::MAX);
+    tonic::service::Routes::new(server).into_axum_router()
 }
 
 /// The admin listener's routes: `POST /v1/reload`.
@@ -135,8 +152,9 @@ pub async fn serve_reloading(
         let metrics = metrics.clone();
         tokio::task::spawn_blocking(move || LiveChain::start(loader, metrics)).await?.map_err(|e| anyhow::anyhow!(e))?
     };
-    let _ = ready.send(());
+    // SIGHUP is handled from here on, before anyone is told the server is ready.
     let triggers = tokio::spawn(live.clone().run_triggers(listeners.watch_interval));
+    let _ = ready.send(());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let admin = listeners.admin.map(|listener| {
         let mut stopped = stopped.clone();
@@ -162,18 +180,24 @@ pub async fn serve_reloading(
     Ok(result?)
 }
 
-/// Completes on SIGTERM or SIGINT.
-pub async fn termination() {
+/// A future that completes on SIGTERM or SIGINT. The handlers are installed
+/// when this is called (inside the runtime), not when the future is first
+/// polled: a signal that comes right after the server says it listens is
+/// never met by the default action (which would end the process at once).
+pub fn termination() -> impl std::future::Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        match handlers {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
             }
+            // Without signal handlers the server runs until killed.
+            _ => std::future::pending().await,
         }
-        // Without signal handlers the server runs until killed.
-        _ => std::future::pending().await,
     }
 }
 

@@ -136,10 +136,16 @@ impl LiveChain {
     }
 
     /// Reloads on SIGHUP, and when a watched file changes (checked every
-    /// `interval`; `None`: not watched), until the task is dropped.
-    pub async fn run_triggers(self: Arc<Self>, interval: Option<Duration>) {
+    /// `interval`; `None`: not watched), until the future is dropped. The
+    /// SIGHUP handler is installed when this is called (inside the runtime),
+    /// so that a SIGHUP right after start reloads rather than ends the process.
+    pub fn run_triggers(self: Arc<Self>, interval: Option<Duration>) -> impl std::future::Future<Output = ()> + Send + 'static {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut hangup = signal(SignalKind::hangup()).ok();
+        let hangup = signal(SignalKind::hangup()).ok();
+        self.triggered_by(hangup, interval)
+    }
+
+    async fn triggered_by(self: Arc<Self>, mut hangup: Option<tokio::signal::unix::Signal>, interval: Option<Duration>) {
         let mut ticks = interval.map(tokio::time::interval);
         loop {
             let hup = async {

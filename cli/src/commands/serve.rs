@@ -16,7 +16,7 @@ use clap::Args;
 use recguard_host::config::ChainConfig;
 use recguard_server::{Listeners, ServerOptions};
 
-/// Serve the chain over HTTP.
+/// Serve the chain over HTTP (JSON) and gRPC, on one port.
 #[derive(Args)]
 pub struct ServeCommand {
     /// The chain configuration (TOML).
@@ -100,8 +100,8 @@ impl ServeCommand {
                 if announced.await.is_ok() {
                     let mut out = std::io::stdout().lock();
                     let _ = match admin_address {
-                        Some(admin) => writeln!(out, "recguard: listening on http://{address} (admin http://{admin})"),
-                        None => writeln!(out, "recguard: listening on http://{address}"),
+                        Some(admin) => writeln!(out, "recguard: listening on http://{address} (JSON and gRPC; admin http://{admin})"),
+                        None => writeln!(out, "recguard: listening on http://{address} (JSON and gRPC)"),
                     };
                     let _ = out.flush();
                 }
