@@ -11,7 +11,4 @@ pub fn line(text: impl std::fmt::Display) -> Result<()> {
     writeln!(out, "{text}").and_then(|()| out.flush()).context("cannot write to standard output")
 }
 
-/// Folds a message onto one line: its lines, trimmed, joined with ` | `.
-pub fn one_line(text: &str) -> String {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
-}
+pub use recguard_host::one_line;

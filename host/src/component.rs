@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
@@ -21,19 +20,13 @@ use crate::outcome::{Failure, FailureKind, LogLine};
 use crate::reads::Reads;
 use crate::request::Request;
 use crate::wire;
-use crate::runtime::{
-    deadline_ticks, MemoryLimitHit, Runtime, StoreState, HOST_INTERFACE, MEMORIES_PER_INSTANCE,
-    TABLES_PER_INSTANCE, TYPES_INTERFACE,
-};
-
-const EXPORTS: [&str; 3] = ["describe", "validate-settings", "evaluate"];
+use crate::error::one_line;
+use crate::runtime::{deadline_ticks, MemoryLimitHit, Runtime, StoreState};
+use crate::world::{check_header, check_resources, check_world};
 
 /// The largest component file the host reads, in MiB. Policies built from
 /// Python or JavaScript run to about 20 MiB; Rust ones to a few hundred KiB.
 pub const MAX_COMPONENT_MIB: u64 = 128;
-
-/// The bytes of one wasm page.
-const WASM_PAGE_BYTES: u64 = 64 * 1024;
 
 type EvaluateParams<'a> = (&'a wire::Request, &'a [u8]);
 type EvaluateResults = (Result<Decision, String>,);
@@ -476,75 +469,5 @@ fn classify(error: wasmtime::Error, limits: &Limits) -> Failure {
             message: format!("ran out of fuel (limits.fuel = {})", limits.fuel.unwrap_or(0)),
         },
         _ => Failure { kind: FailureKind::Trap, message: one_line(&format!("trapped: {error:#}")) },
-    }
-}
-
-/// Folds a multi-line message (wasmtime's backtraces) onto one line.
-fn one_line(text: &str) -> String {
-    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
-}
-
-/// Checks that an instance of the component fits one pool slot, and returns
-/// the bytes of linear memory it starts with.
-fn check_resources(component: &Component) -> Result<u64, String> {
-    let Some(needs) = component.resources_required() else {
-        return Err("it imports core modules, which a policy may not".into());
-    };
-    if needs.num_memories > MEMORIES_PER_INSTANCE {
-        return Err(format!("it has {} linear memories; a policy may have at most {MEMORIES_PER_INSTANCE}", needs.num_memories));
-    }
-    if needs.num_tables > TABLES_PER_INSTANCE {
-        return Err(format!("it has {} tables; a policy may have at most {TABLES_PER_INSTANCE}", needs.num_tables));
-    }
-    Ok(needs.max_initial_memory_size.unwrap_or(0).saturating_mul(WASM_PAGE_BYTES))
-}
-
-fn check_header(bytes: &[u8], origin: &str) -> Result<(), LoadError> {
-    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
-        return Err(LoadError::NotWasm { origin: origin.to_string() });
-    }
-    // Layer 0 with version 1 is a core module; components use layer 1.
-    if bytes[4..8] == [1, 0, 0, 0] {
-        return Err(LoadError::NotAComponent { origin: origin.to_string() });
-    }
-    Ok(())
-}
-
-/// Lists every import and export that differs from the policy world.
-fn check_world(runtime: &Runtime, component: &Component, origin: &str) -> Result<(), LoadError> {
-    let engine = runtime.engine();
-    let ty = component.component_type();
-    let mut problems = Vec::new();
-    for (name, _) in ty.imports(engine) {
-        if name.starts_with("recguard:policy/") && name != HOST_INTERFACE && name != TYPES_INTERFACE {
-            problems.push(format!(
-                "it imports `{name}`, another version of the contract; this host runs recguard:policy@0.2.0: rebuild the policy with the current SDK"
-            ));
-        } else if name != HOST_INTERFACE && name != TYPES_INTERFACE {
-            problems.push(format!(
-                "unexpected import `{name}`: a policy may import only `{HOST_INTERFACE}` (no WASI, clock, randomness or I/O)"
-            ));
-        }
-    }
-    let mut exported = Vec::new();
-    for (name, item) in ty.exports(engine) {
-        match item.ty {
-            ComponentItem::ComponentFunc(_) if EXPORTS.contains(&name) => exported.push(name.to_string()),
-            ComponentItem::Type(_) => {}
-            _ => problems.push(format!(
-                "unexpected export `{name}`: the policy world exports only {}",
-                EXPORTS.map(|e| format!("`{e}`")).join(", ")
-            )),
-        }
-    }
-    for name in EXPORTS {
-        if !exported.iter().any(|e| e == name) {
-            problems.push(format!("missing export `{name}`"));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(LoadError::WrongWorld { origin: origin.to_string(), problems })
     }
 }

@@ -13,6 +13,12 @@
 use std::path::PathBuf;
 
 use crate::outcome::Failure;
+
+/// Folds a message onto one line: its lines, trimmed, joined with ` | `
+/// (as the CLI prints errors and the sidecar answers them).
+pub fn one_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
+}
 use crate::request::RequestError;
 
 /// An error from underneath (wasmtime, the file system), kept whole.

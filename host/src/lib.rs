@@ -48,12 +48,13 @@ mod store;
 mod text;
 mod trust;
 pub mod wire;
+mod world;
 
 pub use chain::{Chain, ChainBuilder, PolicySummary};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 pub use component::{sha256_digest, signature_path, CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
-pub use error::{ConfigError, EvaluateError, LoadError, SettingsError};
+pub use error::{one_line, ConfigError, EvaluateError, LoadError, SettingsError};
 pub use options::{
     ChainOptions, FailClosed, FailClosedResponse, Issuer, Limits, Mode, OnError, PolicyOptions, RequestSize, MAX_DEADLINE_MS,
 };

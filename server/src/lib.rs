@@ -32,7 +32,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use recguard_host::{Chain, EvaluateError, Outcome, Request};
+use recguard_host::{one_line, Chain, EvaluateError, Outcome, Request};
 use tokio::sync::Semaphore;
 
 pub mod grpc;
@@ -220,11 +220,6 @@ impl IntoResponse for Failure {
         }
         response
     }
-}
-
-/// One line, as the CLI prints errors.
-pub(crate) fn one_line(text: &str) -> String {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" | ")
 }
 
 fn evaluate_error(error: &EvaluateError) -> Failure {
