@@ -174,6 +174,26 @@ fn a_saturated_server_answers_503_with_retry_after() {
     let refused: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
     assert!(!refused.is_empty(), "{answers:?}");
     assert!(refused.iter().all(|(_, retry)| retry.as_deref() == Some("1")), "{answers:?}");
+
+    // Over gRPC as well, on the same admission: one call runs, the others get UNAVAILABLE with retry-after.
+    let message = recguard_server::grpc::request_message(&serde_json::from_str(&request).unwrap()).unwrap();
+    let statuses: Vec<Result<(), tonic::Status>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let message = message.clone();
+                let base = server.base.clone();
+                scope.spawn(move || with_grpc(&base, async |client| client.evaluate(message).await.map(|_| ())))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().any(Result::is_ok), "{statuses:?}");
+    let refused: Vec<&tonic::Status> = statuses.iter().filter_map(|s| s.as_ref().err()).collect();
+    assert!(!refused.is_empty(), "{statuses:?}");
+    for status in refused {
+        assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+        assert_eq!(status.metadata().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"), "{status:?}");
+    }
 }
 
 #[test]
