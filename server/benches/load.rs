@@ -9,7 +9,9 @@
 //!    saturation: on this 2-core machine the client needs the other core),
 //!    then from as many clients as workers (the machine saturated, client
 //!    included): throughput, p50 / p99 / max, errors.
-//! 3. The suite plus a policy that loops for ever, fail-open, with a 10 ms
+//! 3. The same over gRPC (`recguard.v1.Sidecar/Evaluate`, HTTP/2 on the
+//!    same port), from one client, for a third of the time.
+//! 4. The suite plus a policy that loops for ever, fail-open, with a 10 ms
 //!    deadline, from one client: the good requests' latency against that deadline.
 //!
 //! Targets (issue 10): server p50 ≤ 1.5× in-process; no errors below
@@ -144,6 +146,28 @@ fn suite_with_a_loop(dir: &Path, deadline_ms: u64) -> PathBuf {
     path
 }
 
+/// One gRPC client calling `Evaluate` with `body` (as its message) for `seconds`.
+fn load_grpc(base: &str, body: &str, seconds: u64) -> (Latencies, usize, Duration) {
+    use recguard_server::grpc::{pb::sidecar_client::SidecarClient, request_message};
+    let message = request_message(&serde_json::from_str(body).expect("JSON")).expect("a request message");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(base.to_string()).expect("a URL").connect().await.expect("connected");
+        let mut client = SidecarClient::new(channel);
+        let started = Instant::now();
+        let until = started + Duration::from_secs(seconds);
+        let (mut all, mut errors) = (Vec::new(), 0);
+        while Instant::now() < until {
+            let sent = Instant::now();
+            match client.evaluate(message.clone()).await {
+                Ok(_) => all.push(sent.elapsed()),
+                Err(_) => errors += 1,
+            }
+        }
+        (Latencies::new(all), errors, started.elapsed())
+    })
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument that is not ours skips the run.
     if std::env::args().skip(1).any(|a| !a.starts_with('-') && a != "load") {
@@ -179,6 +203,18 @@ fn main() {
             micros(served.max())
         );
     }
+
+    let grpc_seconds = (seconds / 3).max(1);
+    let (served, errors, took) = load_grpc(&base, &body, grpc_seconds);
+    println!(
+        "server over gRPC (1 client, {grpc_seconds} s): {} requests, {:.0}/s, p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs, {errors} errors; p50 / in-process p50 = {:.2}",
+        served.0.len(),
+        served.0.len() as f64 / took.as_secs_f64(),
+        micros(served.quantile(0.5)),
+        micros(served.quantile(0.99)),
+        micros(served.max()),
+        served.quantile(0.5).as_secs_f64() / local.quantile(0.5).as_secs_f64()
+    );
 
     let dir = tempfile::tempdir().expect("a scratch directory");
     let deadline_ms = 10;
