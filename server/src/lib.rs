@@ -89,7 +89,7 @@ pub fn router(live: Arc<LiveChain>, metrics: Arc<Metrics>, options: &ServerOptio
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/openapi.json", get(|| async { Json(openapi::cached()) }))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(state)
         .merge(grpc)

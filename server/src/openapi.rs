@@ -98,6 +98,12 @@ fn operation(summary: &str, body: Option<Schema>, answers: Vec<Answer>) -> Value
     operation
 }
 
+/// The document, generated once per process (what `GET /openapi.json` answers).
+pub fn cached() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(document)
+}
+
 /// The OpenAPI 3.1 document of the API and admin listeners.
 pub fn document() -> Value {
     let mut settings = SchemaSettings::draft2020_12();
