@@ -308,15 +308,20 @@ fn the_log_is_json_lines_on_request() {
     assert!(lines.iter().any(|l| l["fields"]["message"].as_str().is_some_and(|m| m.starts_with("stopped"))), "{log}");
 }
 
+/// A validator of `schema`, one of `document`'s, whose references resolve in the document.
+fn validator_for(document: &serde_json::Value, schema: &serde_json::Value) -> jsonschema::Validator {
+    let mut root = schema.clone();
+    root["components"] = document["components"].clone();
+    jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{schema}: {e}"))
+}
+
 /// Checks `body` (the answer to `method path` with `status`) against the
 /// schema the OpenAPI document gives for it.
 fn conforms(document: &serde_json::Value, method: &str, path: &str, status: u16, body: &str) {
     let operation = &document["paths"][path][method];
     let schema = &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
     assert!(schema.is_object(), "the document has no JSON answer for {method} {path} {status}");
-    let mut root = schema.clone();
-    root["components"] = document["components"].clone();
-    let validator = jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("{method} {path} {status}: {e}"));
+    let validator = validator_for(document, schema);
     let value: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path} {status}: {e}: {body}"));
     let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
     assert!(errors.is_empty(), "{method} {path} {status} does not match the document: {errors:?}");
@@ -336,9 +341,8 @@ fn the_openapi_document_describes_every_real_answer() {
     );
 
     // Every example request is a request by the schema too; a misspelt field is not.
-    let mut request_schema = document["paths"]["/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"].clone();
-    request_schema["components"] = document["components"].clone();
-    let requests = jsonschema::draft202012::new(&request_schema).unwrap();
+    let requests =
+        validator_for(&document, &document["paths"]["/v1/evaluate"]["post"]["requestBody"]["content"]["application/json"]["schema"]);
     for entry in std::fs::read_dir(workspace_root().join("examples/requests")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -225,6 +225,13 @@ impl FailureKind {
         }
     }
 
+    /// True for a wall-clock limit (the policy's deadline or the chain's):
+    /// where it stops a policy depends on how busy the machine was, so a
+    /// replay may not reproduce it.
+    pub fn is_wall_clock(self) -> bool {
+        matches!(self, FailureKind::Deadline | FailureKind::ChainDeadline)
+    }
+
     /// True for a limit the host enforces (time, memory, fuel, decision
     /// size), as against the policy failing on its own (trap, error,
     /// invalid decision).

@@ -19,7 +19,7 @@ use crate::chain::Chain;
 use crate::component::{signature_path, PolicyComponent};
 use crate::error::AuditError;
 use crate::options::ChainOptions;
-use crate::outcome::{FailureKind, Outcome, Status};
+use crate::outcome::{Outcome, Status};
 use crate::runtime::Runtime;
 use crate::audit_log::AuditLog;
 use crate::store::component_file;
@@ -56,9 +56,7 @@ impl Replayed {
 /// The policies of `outcome` stopped by a wall-clock limit.
 fn wall_clock_limited(outcome: &Outcome) -> impl Iterator<Item = &str> {
     outcome.trace.iter().filter_map(|step| match &step.status {
-        Status::Failed { failure, .. } if matches!(failure.kind, FailureKind::Deadline | FailureKind::ChainDeadline) => {
-            Some(step.policy.as_str())
-        }
+        Status::Failed { failure, .. } if failure.kind.is_wall_clock() => Some(step.policy.as_str()),
         _ => None,
     })
 }
