@@ -1,11 +1,25 @@
 #!/usr/bin/env bash
-# Installs what building policy components needs, if it is missing: a Rust
+# Installs what building policy components needs, if it is missing: the
+# pinned JavaScript and Python componentizers (toolchains/), and a Rust
 # toolchain that targets wasm32-unknown-unknown. Where rustup has that target,
 # that is used; otherwise Debian's Rust (rustc-web, cargo-web, rust-web-src,
 # lld-22), which builds the standard library from source. (rustup's target is
 # not fetched here: on machines without network access it cannot be.)
 # Run by scripts/demo.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
+
+# JavaScript (componentize-qjs, componentize-js) and Python (componentize-py),
+# at the versions toolchains/package-lock.json and requirements.txt pin.
+toolchains="$(cd "$(dirname "$0")/../toolchains" && pwd)"
+if [ ! -x "$toolchains/node_modules/.bin/componentize-qjs" ] || [ ! -x "$toolchains/node_modules/.bin/componentize-js" ]; then
+  echo "setup: installing the pinned JavaScript componentizers into toolchains/node_modules"
+  npm ci --prefix "$toolchains" --no-audit --no-fund --loglevel=error
+fi
+if [ ! -x "$toolchains/python/bin/componentize-py" ]; then
+  echo "setup: installing the pinned Python componentizer into toolchains/python"
+  python3 -m venv "$toolchains/python"
+  "$toolchains/python/bin/pip" install --quiet --disable-pip-version-check -r "$toolchains/requirements.txt"
+fi
 
 target=wasm32-unknown-unknown
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 fn main() {
     let root = xtask::workspace_root();
-    for watched in ["wit", "guest-sdk/src", "policies", "tests/policies"] {
+    for watched in ["wit", "guest-sdk/src", "guest-sdk/js", "guest-sdk/python", "build/src", "policies", "tests/policies"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let built = match xtask::build_policies(&root, &[]) {

@@ -32,7 +32,9 @@ pub const TYPES_INTERFACE: &str = "recguard:policy/types@0.2.0";
 /// Linear memories and tables one policy instance may have; the pool is
 /// sized for this many per instance slot, and components that need more are
 /// refused when loaded, so that an instance slot is all an evaluation waits for.
-pub(crate) const MEMORIES_PER_INSTANCE: u32 = 2;
+/// (4: a JavaScript or Python component has its interpreter's memory and a
+/// small one or two for its build-time shims; the memory cap counts them together.)
+pub(crate) const MEMORIES_PER_INSTANCE: u32 = 4;
 pub(crate) const TABLES_PER_INSTANCE: u32 = 4;
 const CORE_INSTANCES_PER_INSTANCE: u32 = 16;
 /// The largest memory cap a runtime may allow: all a 32-bit memory can address.
@@ -312,7 +314,7 @@ pub(crate) struct StoreState {
 impl StoreState {
     pub fn new(limits: &Limits) -> Self {
         StoreState {
-            limiter: MemoryLimiter { max_bytes: limits.memory_bytes() },
+            limiter: MemoryLimiter { max_bytes: limits.memory_bytes(), used_bytes: 0 },
             logs: Vec::new(),
             logs_dropped: 0,
         }
@@ -321,22 +323,28 @@ impl StoreState {
 
 /// The error a store raises when a policy asks for more memory than its cap.
 #[derive(Debug, thiserror::Error)]
-#[error("linear memory would grow to {requested} bytes, above the cap of {limit} bytes")]
+#[error("linear memory would grow to {requested} bytes (all its memories together), above the cap of {limit} bytes")]
 pub(crate) struct MemoryLimitHit {
     pub requested: usize,
     pub limit: usize,
 }
 
-/// Caps linear memory; growth past the cap traps with [`MemoryLimitHit`].
+/// Caps the linear memory of one policy instance, all its memories together;
+/// growth past the cap traps with [`MemoryLimitHit`].
 pub(crate) struct MemoryLimiter {
     max_bytes: usize,
+    /// Bytes of all the instance's memories so far (each memory's creation
+    /// counts as growth from zero).
+    used_bytes: usize,
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
-            return Err(MemoryLimitHit { requested: desired, limit: self.max_bytes }.into());
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = self.used_bytes.saturating_add(desired.saturating_sub(current));
+        if total > self.max_bytes {
+            return Err(MemoryLimitHit { requested: total, limit: self.max_bytes }.into());
         }
+        self.used_bytes = total;
         Ok(true)
     }
 

@@ -13,3 +13,4 @@ mod reference_policies;
 mod requests;
 mod signing;
 mod suite;
+mod twins;

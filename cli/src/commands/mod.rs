@@ -9,6 +9,7 @@ use recguard_host::{Chain, Runtime, RuntimeOptions};
 
 mod audit;
 mod bench;
+mod build;
 mod eval;
 mod inspect;
 mod serve;
@@ -32,6 +33,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// Run a policy's test vectors against its compiled component.
     Test(test::TestCommand),
+    /// Build a policy project (Rust, JavaScript or Python) into a checked component.
+    Build(build::BuildCommand),
     /// Measure the time per request through a chain, in total and per policy.
     Bench(bench::BenchCommand),
     /// Make an ed25519 key pair for signing policies (and audit checkpoints).
@@ -83,6 +86,7 @@ impl Cli {
             Command::Eval(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
             Command::Test(c) => c.execute(),
+            Command::Build(c) => c.execute(),
             Command::Bench(c) => c.execute(),
             Command::Keygen(c) => c.execute(),
             Command::Sign(c) => c.execute(),

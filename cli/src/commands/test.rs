@@ -28,7 +28,7 @@ use serde_json::Value;
 /// Run test vectors against compiled policies.
 #[derive(Args)]
 pub struct TestCommand {
-    /// Policy directories, each with a `vectors/` folder and a Cargo.toml.
+    /// Policy directories: policy projects (with a recguard.toml), or crates with a `vectors/` folder.
     #[arg(required = true)]
     policy_dirs: Vec<PathBuf>,
     /// The compiled component (default: target/policies/<package>.wasm above the directory).
@@ -64,7 +64,7 @@ impl TestCommand {
             let bytes = std::fs::read(&component_path).with_context(|| format!("reading {}", component_path.display()))?;
             let component = PolicyComponent::load_bytes(&runtime, &bytes, &component_path.display().to_string())?;
             output::line(format!("{} ({})", component.descriptor().name, component_path.display()))?;
-            for (path, vector) in read_vectors(dir)? {
+            for (path, vector) in read_vectors(&vectors_dir(dir)?)? {
                 match run_vector(&runtime, &component, &vector) {
                     Ok(()) => {
                         passed += 1;
@@ -118,9 +118,16 @@ fn matches(expected: &Value, actual: &Value, at: &str) -> Result<()> {
     }
 }
 
-fn read_vectors(dir: &Path) -> Result<Vec<(PathBuf, Vector)>> {
-    let vectors_dir = dir.join("vectors");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&vectors_dir)
+/// `<dir>/vectors`, or where a policy project's `recguard.toml` puts them.
+fn vectors_dir(dir: &Path) -> Result<PathBuf> {
+    if dir.join(recguard_build::project::MANIFEST).is_file() {
+        return Ok(recguard_build::Project::open(dir)?.vectors);
+    }
+    Ok(dir.join("vectors"))
+}
+
+fn read_vectors(vectors_dir: &Path) -> Result<Vec<(PathBuf, Vector)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors_dir)
         .with_context(|| format!("cannot read {}", vectors_dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -139,8 +146,18 @@ fn read_vectors(dir: &Path) -> Result<Vec<(PathBuf, Vector)>> {
         .collect()
 }
 
-/// `target/policies/<package>.wasm` in the nearest ancestor that has one.
+/// A policy project's `target/policies/<name>.wasm` (where `recguard build`
+/// writes it); for a crate, `target/policies/<package>.wasm` in the nearest
+/// ancestor that has one.
 fn default_component(dir: &Path) -> Result<PathBuf> {
+    if dir.join(recguard_build::project::MANIFEST).is_file() {
+        let project = recguard_build::Project::open(dir)?;
+        let path = project.default_output();
+        if !path.is_file() {
+            bail!("no {}; build it with `recguard build {}` or pass --component", path.display(), dir.display());
+        }
+        return Ok(path);
+    }
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
     let package = text

@@ -1,0 +1,147 @@
+//! JavaScript and Python policies: the project's source is staged beside the
+//! SDK and a generated entry module, then componentized with WASI stubbed
+//! out (a policy gets no clock, randomness or I/O, so nothing it decides
+//! depends on the build or the machine).
+//!
+//! The staging folder is `<project>/target/recguard-build/<language>/`:
+//! - `policy/`: a copy of the folder that holds the project's source;
+//! - the SDK (`recguard.js`, or the `recguard` package for Python), as built
+//!   into this recguard, so that a project builds against the SDK of the
+//!   host that runs it;
+//! - the entry (`main.js` or `app.py`), which exports the project's policy
+//!   through the SDK's glue (`exportPolicy` / `export_policy`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::project::{Language, Project};
+use crate::toolchains::Componentizer;
+
+/// The JavaScript SDK, as this recguard was built with it.
+pub const JS_SDK: &str = include_str!("../../guest-sdk/js/recguard.js");
+/// The Python SDK, as this recguard was built with it.
+pub const PYTHON_SDK: &str = include_str!("../../guest-sdk/python/recguard/__init__.py");
+/// The contract the component is built against.
+pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");
+
+/// The JavaScript entry: the project's module exported through the SDK.
+const JS_ENTRY: &str = "import * as policy from \"./policy/{source}\";\n\
+import { exportPolicy } from \"./recguard.js\";\n\
+const exported = exportPolicy(policy);\n\
+export const describe = exported.describe;\n\
+export const validateSettings = exported.validateSettings;\n\
+export const evaluate = exported.evaluate;\n";
+
+/// The Python entry: the project's module exported through the SDK.
+const PYTHON_ENTRY: &str = "import recguard\nimport {module}\n\nWitWorld = recguard.export_policy({module})\n";
+
+/// Builds a JavaScript or Python project into a component (not yet stripped
+/// of its build-time exports) and returns its bytes.
+pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<Vec<u8>> {
+    let program = componentizer.locate()?;
+    let staging = project.dir.join("target/recguard-build").join(match project.language {
+        Language::Python => "python",
+        _ => "js",
+    });
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_context(|| format!("clearing {}", staging.display()))?;
+    }
+    let source = project.dir.join(&project.source);
+    let source_dir = source.parent().context("the source has no folder")?;
+    let file_name = source.file_name().context("the source has no file name")?.to_string_lossy().to_string();
+    let is_js = project.language == Language::JavaScript;
+    copy_dir(source_dir, &staging.join("policy"), is_js, 1)?;
+    let wit_dir = staging.join("wit");
+    std::fs::create_dir_all(&wit_dir)?;
+    std::fs::write(wit_dir.join("policy.wit"), POLICY_WIT)?;
+    let out = staging.join("component.wasm");
+    let mut command = Command::new(&program);
+    match componentizer {
+        Componentizer::QuickJs | Componentizer::StarlingMonkey => {
+            std::fs::write(staging.join("recguard.js"), JS_SDK)?;
+            std::fs::write(staging.join("main.js"), JS_ENTRY.replace("{source}", &file_name))?;
+            if componentizer == Componentizer::QuickJs {
+                command
+                    .args(["--wit"])
+                    .arg(&wit_dir)
+                    .args(["--world", "policy", "--js"])
+                    .arg(staging.join("main.js"))
+                    .arg("--module-root")
+                    .arg(&staging)
+                    .args(["--stub-wasi", "--sync", "-o"])
+                    .arg(&out);
+            } else {
+                command
+                    .arg(staging.join("main.js"))
+                    .arg("--wit")
+                    .arg(&wit_dir)
+                    .args(["--world-name", "policy", "-d", "stdio", "random", "clocks", "http", "fetch-event", "-o"])
+                    .arg(&out);
+            }
+        }
+        Componentizer::Python => {
+            let module = file_name.strip_suffix(".py").with_context(|| format!("{} is not a .py file", source.display()))?;
+            let package = staging.join("sdk/recguard");
+            std::fs::create_dir_all(&package)?;
+            std::fs::write(package.join("__init__.py"), PYTHON_SDK)?;
+            std::fs::write(staging.join("app.py"), PYTHON_ENTRY.replace("{module}", module))?;
+            command
+                .arg("-d")
+                .arg(&wit_dir)
+                .args(["-w", "policy", "componentize", "app", "-p"])
+                .arg(&staging)
+                .arg("-p")
+                .arg(staging.join("policy"))
+                .arg("-p")
+                .arg(staging.join("sdk"))
+                .args(["--stub-wasi", "-o"])
+                .arg(&out)
+                // Reproducible: no hash randomisation or timestamps in what the
+                // build pre-initialises.
+                .env("PYTHONHASHSEED", "0")
+                .env("SOURCE_DATE_EPOCH", "0")
+                .env("PYTHONDONTWRITEBYTECODE", "1");
+        }
+    }
+    let output = command.current_dir(&staging).output().with_context(|| format!("running {}", program.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} failed ({}):\n{}{}",
+            componentizer.program(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::read(&out).with_context(|| format!("{} wrote no component at {}", componentizer.program(), out.display()))
+}
+
+/// Copies a folder's files (and subfolders, except `target` and hidden ones).
+/// JavaScript modules get their imports of the SDK (`from "recguard"`)
+/// pointed at the staged `recguard.js`, `depth` folders up: the
+/// componentizers resolve only relative imports.
+fn copy_dir(from: &Path, to: &Path, javascript: bool, depth: usize) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with('.') || name_text == "target" || name_text == "node_modules" || name_text == "__pycache__" {
+            continue;
+        }
+        let path: PathBuf = entry.path();
+        if entry.file_type()?.is_dir() {
+            copy_dir(&path, &to.join(&name), javascript, depth + 1)?;
+        } else if javascript && (name_text.ends_with(".js") || name_text.ends_with(".mjs")) {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let sdk = format!("\"{}recguard.js\"", "../".repeat(depth));
+            let text = text.replace("from \"recguard\"", &format!("from {sdk}")).replace("from 'recguard'", &format!("from {sdk}"));
+            std::fs::write(to.join(&name), text)?;
+        } else {
+            std::fs::copy(&path, to.join(&name)).with_context(|| format!("copying {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
