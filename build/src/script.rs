@@ -27,7 +27,7 @@ pub const PYTHON_SDK: &str = include_str!("../../guest-sdk/python/recguard/__ini
 pub const POLICY_WIT: &str = include_str!("../../wit/policy.wit");
 
 /// The JavaScript entry: the project's module exported through the SDK.
-const JS_ENTRY: &str = "import * as policy from \"./policy/{source}\";\n\
+const JS_ENTRY: &str = "import * as policy from \"./policy-source/{source}\";\n\
 import { exportPolicy } from \"./recguard.js\";\n\
 const exported = exportPolicy(policy);\n\
 export const describe = exported.describe;\n\
@@ -52,7 +52,7 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<V
     let source_dir = source.parent().context("the source has no folder")?;
     let file_name = source.file_name().context("the source has no file name")?.to_string_lossy().to_string();
     let is_js = project.language == Language::JavaScript;
-    copy_dir(source_dir, &staging.join("policy"), is_js, 1)?;
+    copy_dir(source_dir, &staging.join("policy-source"), is_js, 1)?;
     let wit_dir = staging.join("wit");
     std::fs::create_dir_all(&wit_dir)?;
     std::fs::write(wit_dir.join("policy.wit"), POLICY_WIT)?;
@@ -93,7 +93,7 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<V
                 .args(["-w", "policy", "componentize", "app", "-p"])
                 .arg(&staging)
                 .arg("-p")
-                .arg(staging.join("policy"))
+                .arg(staging.join("policy-source"))
                 .arg("-p")
                 .arg(staging.join("sdk"))
                 .args(["--stub-wasi", "-o"])

@@ -235,8 +235,13 @@ function num(value) {
   return typeof value === "bigint" ? Number(value) : value;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 /** Orders ids as the host and the Rust SDK do: by their UTF-8 bytes (code points), not UTF-16 units. */
 export function compareIds(a, b) {
+  if (a === b) return 0;
+  // Without surrogates, UTF-16 order is code point order: the engine compares natively.
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.codePointAt(i);
@@ -279,6 +284,9 @@ export function utf8Encode(text) {
 
 /** The string of UTF-8 bytes. */
 export function utf8Decode(bytes) {
+  let ascii = true;
+  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i] < 0x80;
+  if (ascii) return String.fromCharCode.apply(null, Array.from(bytes));
   let out = "";
   for (let i = 0; i < bytes.length; ) {
     const b = bytes[i];
@@ -403,6 +411,7 @@ export class Candidate {
     const a = this.columns.raw.operatorActions;
     if (!a) return [];
     const [from, to] = range(a.ends, this.index);
+    if (from === to) return [];
     const operators = this.columns.strings("operatorActions.operator", a.operator);
     const reasons = this.columns.strings("operatorActions.reason", a.reason);
     const out = [];
@@ -512,15 +521,26 @@ function userView(raw) {
 export class Request {
   constructor(raw) {
     bigU64 = typeof raw.nowMs === "bigint";
+    this.raw = raw;
     this.id = raw.id;
     this.nowMs = num(raw.nowMs);
     this.utcOffsetMinutes = raw.utcOffsetMinutes;
     this.surface = raw.surface;
-    this.user = userView(raw.user);
-    const columns = new Columns(raw.candidates);
-    const count = num(raw.candidates.count);
-    /** The candidates, in the order received (best first). */
-    this.candidates = Array.from({ length: count }, (_, i) => new Candidate(columns, i));
+  }
+  /** The user (decoded on first use). */
+  get user() {
+    const user = userView(this.raw.user);
+    Object.defineProperty(this, "user", { value: user });
+    return user;
+  }
+  /** The candidates, in the order received (best first); views made on first use. */
+  get candidates() {
+    const columns = new Columns(this.raw.candidates);
+    const count = num(this.raw.candidates.count);
+    const candidates = new Array(count);
+    for (let i = 0; i < count; i++) candidates[i] = new Candidate(columns, i);
+    Object.defineProperty(this, "candidates", { value: candidates });
+    return candidates;
   }
 }
 

@@ -12,6 +12,7 @@ mod bench;
 mod build;
 mod eval;
 mod inspect;
+mod new;
 mod serve;
 mod signing;
 mod summary;
@@ -33,6 +34,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// Run a policy's test vectors against its compiled component.
     Test(test::TestCommand),
+    /// Start a policy project in Rust, JavaScript or Python.
+    New(new::NewCommand),
     /// Build a policy project (Rust, JavaScript or Python) into a checked component.
     Build(build::BuildCommand),
     /// Measure the time per request through a chain, in total and per policy.
@@ -86,6 +89,7 @@ impl Cli {
             Command::Eval(c) => c.execute(),
             Command::Inspect(c) => c.execute(),
             Command::Test(c) => c.execute(),
+            Command::New(c) => c.execute(),
             Command::Build(c) => c.execute(),
             Command::Bench(c) => c.execute(),
             Command::Keygen(c) => c.execute(),
