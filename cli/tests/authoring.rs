@@ -23,7 +23,7 @@ fn text(output: &Output) -> String {
 }
 
 #[test]
-fn a_new_project_in_each_language_builds_and_passes_its_vectors() {
+fn a_new_project_in_each_language_builds_passes_its_vectors_and_is_signed() {
     let scratch = tempfile::tempdir().unwrap();
     for language in ["js", "python", "rust"] {
         let name = format!("topics-{language}");
@@ -38,6 +38,16 @@ fn a_new_project_in_each_language_builds_and_passes_its_vectors() {
         let tested = recguard(&project, &["test", "."]);
         assert!(tested.status.success(), "{language}: {}", text(&tested));
         assert!(text(&tested).contains("2 passed, 0 failed"), "{}", text(&tested));
+        // Signed and verified like any other component.
+        let component = format!("target/policies/{name}.wasm");
+        let keys = workspace_root().join("keys");
+        let key = keys.join("demo-provider.pem");
+        let signed = recguard(&project, &["sign", "--key", key.to_str().unwrap(), "--issuer", "provider", &component]);
+        assert!(signed.status.success(), "{language}: {}", text(&signed));
+        let public = keys.join("demo-provider.pub");
+        let verified = recguard(&project, &["verify", &component, "--provider-key", public.to_str().unwrap()]);
+        assert!(verified.status.success(), "{language}: {}", text(&verified));
+        assert!(text(&verified).contains("D9 / F9"), "{}", text(&verified));
     }
     // A second project of the same name is refused, not overwritten.
     let again = recguard(scratch.path(), &["new", "topics-js", "--lang", "js"]);
