@@ -43,7 +43,7 @@ pub fn build(project: &Project, out: &Path) -> Result<Built> {
         Some(componentizer) => script::componentize(project, componentizer)?,
         None => build_rust(project)?,
     };
-    let (component, stripped) = strip::strip_exports(&raw, &world::EXPORTS)?;
+    let (component, stripped) = strip::strip_exports(&raw, &world::exports())?;
     let summary = world::check(&component).with_context(|| format!("the component built from {}", project.dir.display()))?;
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
