@@ -138,6 +138,17 @@ export class Finding {
   }
 }
 
+/** The candidates' indices, from an array (by a plain loop) or any iterable. */
+function indices(candidates) {
+  if (!Array.isArray(candidates)) return Array.from(candidates, (c) => c.index);
+  const order = new Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) order[i] = candidates[i].index;
+  return order;
+}
+
+/** Past this many findings, a decision finds them by key in a Map. */
+const MANY_FINDINGS = 8;
+
 /** What a policy decides about one request; every effect cites a finding. */
 export class Decision {
   constructor() {
@@ -147,15 +158,30 @@ export class Decision {
     this.notices = [];
     this.blocked = undefined;
     this.tagsSetAside = [];
-    this.findingIndex = new Map();
+    // Finding keys to indices, made once a decision has many findings.
+    this.findingIndex = undefined;
   }
   /** Records a finding once, however often it is cited; returns its index. */
   record(finding) {
+    const findings = this.findings;
+    if (this.findingIndex === undefined) {
+      // Few findings (the usual case): the same object, or an equal one, by a scan.
+      for (let i = 0; i < findings.length; i++) {
+        if (findings[i] === finding) return i;
+      }
+      const key = finding.key();
+      for (let i = 0; i < findings.length; i++) {
+        if (findings[i].key() === key) return i;
+      }
+      findings.push(finding);
+      if (findings.length === MANY_FINDINGS) this.findingIndex = new Map(findings.map((f, i) => [f.key(), i]));
+      return findings.length - 1;
+    }
     const key = finding.key();
     let index = this.findingIndex.get(key);
     if (index === undefined) {
-      index = this.findings.length;
-      this.findings.push(finding);
+      index = findings.length;
+      findings.push(finding);
       this.findingIndex.set(key, index);
     }
     return index;
@@ -182,7 +208,7 @@ export class Decision {
   }
   /** A new order: these candidates first, best first; the rest keep their order after them. */
   rerank(candidates, finding) {
-    this.rerankOrder = { finding: this.record(finding), order: Array.from(candidates, (c) => c.index), nonPersonal: false };
+    this.rerankOrder = { finding: this.record(finding), order: indices(candidates), nonPersonal: false };
     return this;
   }
   /** As `rerank`, declaring that the order uses no personal data. */
@@ -300,14 +326,20 @@ export function utf8Decode(bytes) {
   return out;
 }
 
-/** A `strings` column: string i is bytes ends[i-1]..ends[i] of text. */
+/**
+ * A `strings` column: string i is bytes ends[i-1]..ends[i] of text. Offsets
+ * (`ends`, here and in nested lists) are u32: a number in every engine, unlike a u64.
+ */
 class Strings {
   constructor(raw) {
     this.text = raw ? raw.text : "";
     this.ends = raw ? raw.ends : [];
-    // Byte offsets are character offsets when the text is ASCII; otherwise
-    // map each string's byte end to its UTF-16 index, once.
-    if (!/^[\x00-\x7f]*$/.test(this.text)) {
+    // UTF-8 is longer than UTF-16 for any text that is not ASCII, so the
+    // text is ASCII exactly when its last byte offset is its length: byte
+    // offsets are then character offsets. Otherwise map each string's byte
+    // end to its UTF-16 index, once.
+    const byteLength = this.ends.length === 0 ? 0 : this.ends[this.ends.length - 1];
+    if (byteLength !== this.text.length) {
       const byteToUnit = new Map([[0, 0]]);
       let bytes = 0;
       let units = 0;
@@ -317,7 +349,7 @@ class Strings {
         units += c > 0xffff ? 2 : 1;
         byteToUnit.set(bytes, units);
       }
-      this.ends = Array.from(this.ends, (end) => byteToUnit.get(num(end)));
+      this.ends = Array.from(this.ends, (end) => byteToUnit.get(end));
     }
   }
   get length() {
@@ -336,9 +368,8 @@ class Strings {
   }
 }
 
-function range(ends, i) {
-  return [i === 0 ? 0 : num(ends[i - 1]), num(ends[i])];
-}
+/** The empty list every view returns when it has nothing to show (frozen: views are read-only). */
+const NONE = Object.freeze([]);
 
 // ---------------------------------------------------------------- request
 
@@ -348,15 +379,43 @@ export class Candidate {
     this.columns = columns;
     /** The candidate's position in the list the policy received. */
     this.index = index;
+    // The plain values are fields, not getters: QuickJS calls a getter about
+    // ten times slower than it reads a field, and a sort reads them often.
+    /** What the item is: "article", "video", "product", … */
+    this.kind = columns.kind ? columns.kind[index] : "article";
+    /** The provider's (possibly personalised) ranking score. */
+    this.score = columns.score ? columns.score[index] : 0;
+    /** A score that uses no personal characteristics. */
+    this.nonPersonalScore = columns.nonPersonalScore ? columns.nonPersonalScore[index] : 0;
+  }
+  /**
+   * The views of all `count` candidates, as `new Candidate` makes them but
+   * cheaper: what they share (the columns, the values of undeclared columns)
+   * sits once on a prototype made for this request, so that each view holds
+   * only its index and the values the policy reads.
+   */
+  static all(columns, count) {
+    const shared = Object.create(Candidate.prototype);
+    shared.columns = columns;
+    shared.kind = "article";
+    shared.score = 0;
+    shared.nonPersonalScore = 0;
+    const { kind, score, nonPersonalScore } = columns;
+    const views = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const view = { __proto__: shared, index: i };
+      if (kind) view.kind = kind[i];
+      if (score) view.score = score[i];
+      if (nonPersonalScore) view.nonPersonalScore = nonPersonalScore[i];
+      views[i] = view;
+    }
+    return views;
   }
   get id() {
     return this.columns.id.get(this.index);
   }
   get author() {
     return this.columns.author.get(this.index);
-  }
-  get kind() {
-    return this.columns.raw.kind ? this.columns.raw.kind[this.index] : "article";
   }
   get topics() {
     return this.columns.list("topics", this.index);
@@ -366,12 +425,6 @@ export class Candidate {
   }
   get labels() {
     return this.columns.list("labels", this.index);
-  }
-  get score() {
-    return this.columns.raw.score ? this.columns.raw.score[this.index] : 0;
-  }
-  get nonPersonalScore() {
-    return this.columns.raw.nonPersonalScore ? this.columns.raw.nonPersonalScore[this.index] : 0;
   }
   get flags() {
     return this.columns.raw.flags ? this.columns.raw.flags[this.index] : {};
@@ -409,9 +462,10 @@ export class Candidate {
   /** Manual interventions: { kind: "pin" | "boost" | "demote", operator, reason (undefined if none recorded) }. */
   get operatorActions() {
     const a = this.columns.raw.operatorActions;
-    if (!a) return [];
-    const [from, to] = range(a.ends, this.index);
-    if (from === to) return [];
+    if (!a) return NONE;
+    const from = this.index === 0 ? 0 : a.ends[this.index - 1];
+    const to = a.ends[this.index];
+    if (from === to) return NONE;
     const operators = this.columns.strings("operatorActions.operator", a.operator);
     const reasons = this.columns.strings("operatorActions.reason", a.reason);
     const out = [];
@@ -448,8 +502,9 @@ export class Candidate {
   /** Free-form attributes as [key, value] pairs. */
   get attributes() {
     const a = this.columns.raw.attributes;
-    if (!a) return [];
-    const [from, to] = range(a.ends, this.index);
+    if (!a) return NONE;
+    const from = this.index === 0 ? 0 : a.ends[this.index - 1];
+    const to = a.ends[this.index];
     const keys = this.columns.strings("attributes.key", a.key);
     const values = this.columns.strings("attributes.value", a.value);
     const out = [];
@@ -469,6 +524,9 @@ class Columns {
     this.cache = new Map();
     this.id = this.strings("id", raw.id);
     this.author = this.strings("author", raw.author);
+    this.kind = raw.kind;
+    this.score = raw.score;
+    this.nonPersonalScore = raw.nonPersonalScore;
   }
   strings(name, raw) {
     let column = this.cache.get(name);
@@ -480,9 +538,10 @@ class Columns {
   }
   list(name, index) {
     const raw = this.raw[name];
-    if (!raw) return [];
-    const [from, to] = range(raw.ends, index);
-    return this.strings(name, raw.items).slice(from, to);
+    if (!raw) return NONE;
+    const from = index === 0 ? 0 : raw.ends[index - 1];
+    const to = raw.ends[index];
+    return from === to ? NONE : this.strings(name, raw.items).slice(from, to);
   }
 }
 
@@ -537,8 +596,7 @@ export class Request {
   get candidates() {
     const columns = new Columns(this.raw.candidates);
     const count = num(this.raw.candidates.count);
-    const candidates = new Array(count);
-    for (let i = 0; i < count; i++) candidates[i] = new Candidate(columns, i);
+    const candidates = Candidate.all(columns, count);
     Object.defineProperty(this, "candidates", { value: candidates });
     return candidates;
   }
@@ -627,6 +685,24 @@ export function parseSettings(policy, json) {
   return settings;
 }
 
+// The checked settings travel from `validate-settings` to every `evaluate` as
+// JSON with every non-ASCII character escaped (\uXXXX): ASCII bytes, which
+// become a string again without a loop over them in JavaScript.
+function encodeSettings(settings) {
+  const json = JSON.stringify(settings).replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const bytes = new Uint8Array(json.length);
+  for (let i = 0; i < json.length; i++) bytes[i] = json.charCodeAt(i);
+  return bytes;
+}
+
+const CHUNK = 8192;
+function decodeSettings(bytes) {
+  if (bytes.length <= CHUNK) return JSON.parse(String.fromCharCode.apply(null, bytes));
+  let json = "";
+  for (let i = 0; i < bytes.length; i += CHUNK) json += String.fromCharCode.apply(null, bytes.slice(i, i + CHUNK));
+  return JSON.parse(json);
+}
+
 // ---------------------------------------------------------------- export
 
 function message(error) {
@@ -662,11 +738,11 @@ export function exportPolicy(policy) {
       const settings = parseSettings(policy, json);
       const problem = policy.validate ? policy.validate(settings) : undefined;
       if (problem) throw new RecguardError(problem);
-      return utf8Encode(JSON.stringify(settings));
+      return encodeSettings(settings);
     }),
     evaluate: guard((raw, encoded) => {
       const request = new Request(raw);
-      const settings = JSON.parse(utf8Decode(encoded));
+      const settings = decodeSettings(encoded);
       const decision = policy.evaluate(request, settings);
       if (!(decision instanceof Decision)) throw new RecguardError("evaluate must return a Decision");
       return decision.toWit();

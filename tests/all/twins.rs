@@ -6,14 +6,18 @@
 //! by `recguard build` (through `cargo xtask build-policies`) with the SDKs in
 //! `guest-sdk/js` and `guest-sdk/python`.
 
-use recguard_host::{Chain, PolicyOptions, Request};
+use recguard_host::{Chain, Limits, PolicyOptions, Request};
 use recguard_tests::components::{DISCLOSURE, DISCLOSURE_JS, DISCLOSURE_PYTHON, OPT_OUT, OPT_OUT_JS, OPT_OUT_PYTHON};
 use serde_json::{json, Value};
 
 use crate::helpers::{load, runtime};
 
 fn chain_of(path: &str, settings: &Value) -> Chain {
-    let options = PolicyOptions::regulator().settings(settings.clone());
+    // The twins are compared on what they decide, not on how fast: a generous
+    // deadline keeps a busy machine (a debug build, tests in parallel) from
+    // turning one slow evaluation of an interpreter into a fail-closed block.
+    let limits = Limits { deadline_ms: 5_000, ..Limits::default() };
+    let options = PolicyOptions::regulator().settings(settings.clone()).limits(limits);
     Chain::builder(runtime())
         .trust(recguard_host::Trust::development())
         .policy(load(path), options)
@@ -110,7 +114,14 @@ fn assert_twins_agree(rust: &str, twins: [&str; 2], policy: &str, settings: Valu
 
 #[test]
 fn the_disclosure_twins_decide_as_the_rust_policy() {
-    let settings = json!({ "filing-number": "网信算备110000000000001号", "filing-link": "https://beian.example/1", "exempt-surfaces": ["push"] });
+    // Non-ASCII settings, a character outside the BMP (a surrogate pair in
+    // JavaScript) included, survive the twins' own encoding of checked settings.
+    let settings = json!({
+        "filing-number": "网信算备110000000000001号",
+        "filing-link": "https://beian.example/1",
+        "exempt-surfaces": ["push"],
+        "notice": "本页推荐由算法生成 🙂 \"quoted\" \\ back-slashed",
+    });
     assert_twins_agree(DISCLOSURE, [DISCLOSURE_JS, DISCLOSURE_PYTHON], "disclosure", settings);
 }
 
