@@ -373,26 +373,23 @@ const NONE = Object.freeze([]);
 
 // ---------------------------------------------------------------- request
 
-/** One candidate: a view over entry `index` of the request's columns. */
+/**
+ * One candidate: a view over entry `index` of the request's columns. Views
+ * come from `request.candidates`, made by `Candidate.all`.
+ *
+ * Fields: `index` (the candidate's position in the list the policy received),
+ * `kind` ("article", "video", "product", …), `score` (the provider's, possibly
+ * personalised, ranking score) and `nonPersonalScore` (a score that uses no
+ * personal characteristics). They are fields, not getters, because QuickJS
+ * calls a getter about ten times slower than it reads a field and a sort reads
+ * them often; everything else is a getter, decoded when asked for.
+ */
 export class Candidate {
-  constructor(columns, index) {
-    this.columns = columns;
-    /** The candidate's position in the list the policy received. */
-    this.index = index;
-    // The plain values are fields, not getters: QuickJS calls a getter about
-    // ten times slower than it reads a field, and a sort reads them often.
-    /** What the item is: "article", "video", "product", … */
-    this.kind = columns.kind ? columns.kind[index] : "article";
-    /** The provider's (possibly personalised) ranking score. */
-    this.score = columns.score ? columns.score[index] : 0;
-    /** A score that uses no personal characteristics. */
-    this.nonPersonalScore = columns.nonPersonalScore ? columns.nonPersonalScore[index] : 0;
-  }
   /**
-   * The views of all `count` candidates, as `new Candidate` makes them but
-   * cheaper: what they share (the columns, the values of undeclared columns)
-   * sits once on a prototype made for this request, so that each view holds
-   * only its index and the values the policy reads.
+   * The views of all `count` candidates. What they share (the columns, and
+   * the values of columns the policy did not declare) sits once on a
+   * prototype made for this request, so that each view holds only its index
+   * and the values of the columns the policy reads.
    */
   static all(columns, count) {
     const shared = Object.create(Candidate.prototype);
