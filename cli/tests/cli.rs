@@ -174,9 +174,9 @@ fn config_and_settings_errors_are_one_line() {
     let output = recguard(&["eval", "--config", &bad_settings, "--request", "examples/requests/hot-list.json"]);
     assert_one_line_error(&output, "curfew-start");
 
-    let impossible = write("limits.toml", &format!("{policy}limits = {{ memory-mib = 1 }}\n"));
+    let impossible = write("limits.toml", &format!("{policy}limits = {{ memory-mib = 0 }}\n"));
     let output = recguard(&["eval", "--config", &impossible, "--request", "examples/requests/hot-list.json"]);
-    assert_one_line_error(&output, "memory-mib 1 is below");
+    assert_one_line_error(&output, "memory-mib 0 is below");
     std::fs::remove_dir_all(dir).ok();
 }
 

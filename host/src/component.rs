@@ -387,14 +387,16 @@ fn call_fresh_with_report<T>(
     report: &mut CallReport,
     body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
 ) -> Call<T> {
-    let waiting = Instant::now();
     // The slot guard is declared before the store, so it is dropped after it.
-    let Some(_slot) = runtime.slot(limits.deadline()) else {
-        report.waited = waiting.elapsed();
-        return Call::NoSlot(report.waited);
+    let slot = match runtime.slot(limits.deadline()) {
+        Ok(slot) => slot,
+        Err(waited) => {
+            report.waited = waited;
+            return Call::NoSlot(waited);
+        }
     };
+    report.waited = slot.waited;
     let started = Instant::now();
-    report.waited = started - waiting;
     let mut store = new_store(runtime, limits);
     let outcome = pre.instantiate(&mut store).and_then(|instance| body(instance, &mut store));
     // Measured once: the time reported is the time the deadline was checked against.

@@ -198,8 +198,8 @@ impl Runtime {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Waits up to `timeout` for an instance slot; `None` if none came free.
-    pub(crate) fn slot(&self, timeout: Duration) -> Option<SlotGuard<'_>> {
+    /// Waits up to `timeout` for an instance slot; if none came free, how long it waited.
+    pub(crate) fn slot(&self, timeout: Duration) -> Result<SlotGuard<'_>, Duration> {
         self.inner.slots.acquire(timeout)
     }
 
@@ -254,39 +254,62 @@ pub(crate) fn deadline_ticks(limits: &Limits) -> u64 {
 /// Counts the runtime's instance slots, so that an evaluation waits for a
 /// free one instead of failing in the pooling allocator.
 struct Slots {
-    free: Mutex<u32>,
+    state: Mutex<SlotCount>,
     freed: Condvar,
+}
+
+/// The free slots, and how many evaluations wait for one (only then does
+/// freeing a slot wake anyone: a wake-up is a system call).
+struct SlotCount {
+    free: u32,
+    waiting: u32,
 }
 
 /// A held instance slot; dropping it frees the slot. Drop it after the store.
 pub(crate) struct SlotGuard<'a> {
     slots: &'a Slots,
+    /// How long the evaluation waited for it (zero if one was free).
+    pub waited: Duration,
 }
 
 impl Slots {
     fn new(total: u32) -> Self {
-        Slots { free: Mutex::new(total), freed: Condvar::new() }
+        Slots { state: Mutex::new(SlotCount { free: total, waiting: 0 }), freed: Condvar::new() }
     }
 
-    fn acquire(&self, timeout: Duration) -> Option<SlotGuard<'_>> {
-        let deadline = Instant::now() + timeout;
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
+    /// A free slot, waiting up to `timeout` for one; else how long it waited.
+    fn acquire(&self, timeout: Duration) -> Result<SlotGuard<'_>, Duration> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut waited = Duration::ZERO;
+        if state.free == 0 {
+            let started = Instant::now();
+            state.waiting += 1;
+            while state.free == 0 {
+                waited = started.elapsed();
+                let left = timeout.saturating_sub(waited);
+                if left.is_zero() {
+                    state.waiting -= 1;
+                    return Err(waited);
+                }
+                state = self.freed.wait_timeout(state, left).unwrap_or_else(|e| e.into_inner()).0;
             }
-            free = self.freed.wait_timeout(free, left).unwrap_or_else(|e| e.into_inner()).0;
+            state.waiting -= 1;
+            waited = started.elapsed();
         }
-        *free -= 1;
-        Some(SlotGuard { slots: self })
+        state.free -= 1;
+        Ok(SlotGuard { slots: self, waited })
     }
 }
 
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
-        *self.slots.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.slots.freed.notify_one();
+        let mut state = self.slots.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.free += 1;
+        let wake = state.waiting > 0;
+        drop(state);
+        if wake {
+            self.slots.freed.notify_one();
+        }
     }
 }
 

@@ -184,9 +184,9 @@ fn impossible_limits_are_refused_when_the_chain_is_built_naming_the_limit() {
     let refuse = |limits: Limits| {
         Chain::builder(runtime()).trust(recguard_host::Trust::development()).policy(load(components::NOOP), PolicyOptions::regulator().limits(limits)).unwrap_err()
     };
-    let error = refuse(Limits { memory_mib: 1, ..Limits::default() });
+    let error = refuse(Limits { memory_mib: 0, ..Limits::default() });
     assert!(matches!(error, SettingsError::Limits { limit: "memory-mib", .. }), "{error}");
-    assert!(error.to_string().contains("below the 2.0 MiB the policy's memory starts with"), "{error}");
+    assert!(error.to_string().contains("below the 0.5 MiB the policy's memory starts with"), "{error}");
     let error = refuse(Limits { deadline_ms: u64::MAX, ..Limits::default() });
     assert!(matches!(error, SettingsError::Limits { limit: "deadline-ms", .. }), "{error}");
     let error = refuse(Limits { deadline_ms: 0, ..Limits::default() });

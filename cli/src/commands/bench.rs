@@ -86,14 +86,13 @@ impl BenchCommand {
         let chain = super::chain_from_config(&self.config)?;
         let request = read_request(&self.request).with_context(|| format!("request {}", self.request.display()))?;
         for _ in 0..self.warmup {
-            chain.evaluate(&request.clone())?;
+            chain.evaluate(&request)?;
         }
         let names: Vec<String> = chain.policies().map(|(name, _)| name.to_string()).collect();
         let mut totals = Vec::with_capacity(self.iterations);
         let mut in_policy = vec![Vec::with_capacity(self.iterations); names.len()];
         let mut in_host = vec![0.0; names.len()];
         for _ in 0..self.iterations {
-            let request = request.clone();
             let started = Instant::now();
             let outcome = chain.evaluate(&request)?;
             totals.push(started.elapsed().as_secs_f64() * 1e6);
