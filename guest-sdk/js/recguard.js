@@ -502,6 +502,7 @@ export class Candidate {
     if (!a) return NONE;
     const from = this.index === 0 ? 0 : a.ends[this.index - 1];
     const to = a.ends[this.index];
+    if (from === to) return NONE;
     const keys = this.columns.strings("attributes.key", a.key);
     const values = this.columns.strings("attributes.value", a.value);
     const out = [];

@@ -164,9 +164,27 @@ pub(crate) fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> AuditError
 
 /// Opens (creating if needed) the database at `path` with the store's tables.
 pub(crate) fn connect(path: &Path) -> Result<Connection, AuditError> {
+    connect_with_page_size(path, DEFAULT_PAGE_SIZE)
+}
+
+/// SQLite's page size for a store written with `sync` receipts: each commit
+/// holds a few receipts, and a small page keeps what it rewrites small
+/// (4 KiB pages: 47 µs per small receipt committed in fours; 64 KiB: 96–109 µs).
+const DEFAULT_PAGE_SIZE: u32 = 4096;
+/// SQLite's page size for a store written with `async` receipts: commits are
+/// groups of large receipts (a 100-candidate receipt is about 56 KB of JSON),
+/// which fewer, larger pages write faster (64 KiB pages: 155 µs per such
+/// receipt, against 233–243 µs with 4 KiB pages; measured on this project's
+/// 2-core VM). SQLite fixes the page size when the database is created.
+const ASYNC_PAGE_SIZE: u32 = 65536;
+
+/// [`connect`], giving a database created now pages of `page_size` bytes.
+fn connect_with_page_size(path: &Path, page_size: u32) -> Result<Connection, AuditError> {
     let error = store_error(path);
     let connection = Connection::open(path).map_err(&error)?;
     connection.busy_timeout(Duration::from_secs(10)).map_err(&error)?;
+    // Takes effect only on a new, empty database; an existing one keeps its pages.
+    connection.pragma_update(None, "page_size", page_size).map_err(&error)?;
     connection
         .execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -201,11 +219,11 @@ impl AuditStore {
         if options.queue == 0 || options.checkpoint_every == 0 {
             return Err(AuditError::Settings("queue and checkpoint-every must be at least 1".into()));
         }
-        let writer_connection = connect(&path)?;
-        let synchronous = match options.durability {
-            Durability::Sync => "FULL",
-            Durability::Async => "NORMAL",
+        let (synchronous, page_size) = match options.durability {
+            Durability::Sync => ("FULL", DEFAULT_PAGE_SIZE),
+            Durability::Async => ("NORMAL", ASYNC_PAGE_SIZE),
         };
+        let writer_connection = connect_with_page_size(&path, page_size)?;
         writer_connection.pragma_update(None, "synchronous", synchronous).map_err(store_error(&path))?;
         let registry = connect(&path)?;
         let mut writer = Writer::new(writer_connection, &path, options.clone())?;
