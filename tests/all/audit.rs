@@ -316,6 +316,12 @@ fn async_receipts_are_all_written_once_flushed() {
     store.flush().unwrap();
     let report = verify(&path, &demo_keys::provider().public());
     assert_eq!((report.broken, report.receipts), (None, 200));
+    // Large grouped commits: an async store is created with large pages, a sync one with small.
+    let page_size = |path: &std::path::Path| sql(path).query_row("PRAGMA page_size", [], |row| row.get::<_, u32>(0)).unwrap();
+    assert_eq!(page_size(&path), 65536);
+    let sync_path = dir.path().join("sync.db");
+    drop(AuditStore::open(&sync_path, AuditOptions::default()).unwrap());
+    assert_eq!(page_size(&sync_path), 4096);
 }
 
 /// Runs the writer child `cycles` times, killing it with SIGKILL at a
