@@ -31,6 +31,9 @@ pub struct Chain {
     fail_closed: FailClosed,
     deadline: Duration,
     unsigned_allowed: bool,
+    /// The fields any policy of the chain or the host reads: the only
+    /// candidate columns built from a request's rows.
+    reads: Reads,
     /// Where receipts go, and the digest of the chain's record they name.
     audit: Option<(Arc<dyn AuditSink>, Arc<str>)>,
 }
@@ -158,6 +161,7 @@ impl ChainBuilder {
             downstream = downstream.union(link.component.reads());
         }
         Ok(Chain {
+            reads: downstream,
             audit,
             unsigned_allowed: self.trust.allow_unsigned,
             runtime: self.runtime,
@@ -280,7 +284,7 @@ impl Chain {
     fn run(&self, request: &Request) -> Result<Outcome, EvaluateError> {
         let started = Instant::now();
         request.check()?;
-        let mut working = Working::new(wire::Request::from_rows(request));
+        let mut working = Working::new(wire::Request::from_rows_reading(request, self.reads));
         let mut trace = Vec::with_capacity(self.links.len());
         for link in &self.links {
             let spent = started.elapsed();

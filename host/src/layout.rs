@@ -3,7 +3,7 @@
 //! provider sends, reading it back, and reordering it as the chain changes
 //! the list.
 
-use crate::request::{Attribute, DeliveryTerms, Engagement, OperatorAction, PriceQuote, Provenance, Request, User};
+use crate::request::{Attribute, Engagement, OperatorAction, PriceQuote, Request, User};
 use crate::reads::{index, Reads};
 use crate::wire::{self, CandidateFlags, ItemKind, Strings};
 
@@ -100,7 +100,15 @@ fn gather<T: Copy>(column: &[T], order: &[usize]) -> Vec<T> {
 impl wire::Request {
     /// The request's columns, built once from the provider's rows.
     pub fn from_rows(request: &Request) -> Self {
-        let mut columns = Columns::new(request.candidates.len());
+        Self::from_rows_reading(request, Reads::all())
+    }
+
+    /// The request's columns, with only the candidate columns in `reads`
+    /// built (and flags, always); the others are absent, as for a policy
+    /// that does not read them. A chain builds what its policies and the
+    /// host read, no more.
+    pub fn from_rows_reading(request: &Request, reads: Reads) -> Self {
+        let mut columns = Columns::new(request.candidates.len(), reads);
         for item in &request.candidates {
             columns.push_row(item);
         }
@@ -158,105 +166,147 @@ pub(crate) fn user_columns(user: &User) -> wire::User {
 }
 
 /// The candidates' columns while they are built, one candidate at a time.
+/// Only the columns in `reads` are filled (flags always); `finish` leaves
+/// the others absent.
 pub(crate) struct Columns {
-    pub id: Strings,
-    pub author: Strings,
-    pub kind: Vec<ItemKind>,
-    pub flags: Vec<CandidateFlags>,
-    pub topics: wire::StringLists,
-    pub risk_tags: wire::StringLists,
-    pub labels: wire::StringLists,
-    pub score: Vec<f64>,
-    pub non_personal_score: Vec<f64>,
+    id: Strings,
+    author: Strings,
+    kind: Vec<ItemKind>,
+    flags: Vec<CandidateFlags>,
+    topics: wire::StringLists,
+    risk_tags: wire::StringLists,
+    labels: wire::StringLists,
+    score: Vec<f64>,
+    non_personal_score: Vec<f64>,
     detector_score: Vec<f32>,
     engagement: wire::EngagementColumns,
     actions: wire::OperatorActions,
-    pub content_hash: Strings,
-    pub similarity_key: Vec<u64>,
+    content_hash: Strings,
+    similarity_key: Vec<u64>,
     price: wire::PriceColumns,
     delivery: wire::DeliveryColumns,
     attributes: wire::Attributes,
+    reads: Reads,
+}
+
+/// Whether `reads` has the read path `$path` (checked at compile time).
+macro_rules! reads {
+    ($reads:expr, $path:literal) => {
+        $reads.has_index(const { index($path) })
+    };
 }
 
 impl Columns {
-    /// Columns with room for about `n` candidates.
-    pub fn new(n: usize) -> Self {
-        let lists = || wire::StringLists { ends: Vec::with_capacity(n), items: Strings::with_capacity(n, n * 8) };
+    /// Columns with room for about `n` candidates, filling those in `reads`.
+    fn new(n: usize, reads: Reads) -> Self {
+        // Room only in the columns that will be filled.
+        let room = |read: bool| if read { n } else { 0 };
+        let strings = |read: bool, bytes_each: usize| Strings::with_capacity(room(read), room(read) * bytes_each);
+        let lists = |read: bool| wire::StringLists { ends: Vec::with_capacity(room(read)), items: strings(read, 8) };
+        let engagement = room(reads!(reads, "candidates.engagement"));
+        let price = reads!(reads, "candidates.price");
+        let delivery = room(reads!(reads, "candidates.delivery"));
         Columns {
-            id: Strings::with_capacity(n, n * 12),
-            author: Strings::with_capacity(n, n * 10),
-            kind: Vec::with_capacity(n),
+            id: strings(reads!(reads, "candidates.id"), 12),
+            author: strings(reads!(reads, "candidates.author"), 10),
+            kind: Vec::with_capacity(room(reads!(reads, "candidates.kind"))),
             flags: Vec::with_capacity(n),
-            topics: lists(),
-            risk_tags: lists(),
-            labels: lists(),
-            score: Vec::with_capacity(n),
-            non_personal_score: Vec::with_capacity(n),
-            detector_score: Vec::with_capacity(n),
+            topics: lists(reads!(reads, "candidates.topics")),
+            risk_tags: lists(reads!(reads, "candidates.risk-tags")),
+            labels: lists(reads!(reads, "candidates.labels")),
+            score: Vec::with_capacity(room(reads!(reads, "candidates.score"))),
+            non_personal_score: Vec::with_capacity(room(reads!(reads, "candidates.non-personal-score"))),
+            detector_score: Vec::with_capacity(room(reads!(reads, "candidates.synthetic"))),
             engagement: wire::EngagementColumns {
-                views: Vec::with_capacity(n),
-                likes: Vec::with_capacity(n),
-                comments: Vec::with_capacity(n),
-                shares: Vec::with_capacity(n),
-                low_reputation_share: Vec::with_capacity(n),
-                velocity_per_hour: Vec::with_capacity(n),
-                baseline_per_hour: Vec::with_capacity(n),
+                views: Vec::with_capacity(engagement),
+                likes: Vec::with_capacity(engagement),
+                comments: Vec::with_capacity(engagement),
+                shares: Vec::with_capacity(engagement),
+                low_reputation_share: Vec::with_capacity(engagement),
+                velocity_per_hour: Vec::with_capacity(engagement),
+                baseline_per_hour: Vec::with_capacity(engagement),
             },
-            actions: wire::OperatorActions { ends: Vec::with_capacity(n), ..Default::default() },
-            content_hash: Strings::with_capacity(n, 0),
-            similarity_key: Vec::with_capacity(n),
+            actions: wire::OperatorActions {
+                ends: Vec::with_capacity(room(reads!(reads, "candidates.operator-actions"))),
+                ..Default::default()
+            },
+            content_hash: strings(reads!(reads, "candidates.content-hash"), 0),
+            similarity_key: Vec::with_capacity(room(reads!(reads, "candidates.similarity-key"))),
             price: wire::PriceColumns {
-                amount_fen: Vec::with_capacity(n),
-                reference_fen: Vec::with_capacity(n),
-                cohort: Strings::with_capacity(n, 0),
+                amount_fen: Vec::with_capacity(room(price)),
+                reference_fen: Vec::with_capacity(room(price)),
+                cohort: strings(price, 0),
             },
             delivery: wire::DeliveryColumns {
-                promised_minutes: Vec::with_capacity(n),
-                safe_baseline_minutes: Vec::with_capacity(n),
+                promised_minutes: Vec::with_capacity(delivery),
+                safe_baseline_minutes: Vec::with_capacity(delivery),
             },
-            attributes: wire::Attributes { ends: Vec::with_capacity(n), ..Default::default() },
+            attributes: wire::Attributes {
+                ends: Vec::with_capacity(room(reads!(reads, "candidates.attributes"))),
+                ..Default::default()
+            },
+            reads,
         }
     }
 
     /// Appends one candidate given as a row.
     fn push_row(&mut self, item: &crate::request::Candidate) {
-        let mut flags = CandidateFlags::empty();
-        set(&mut flags, CandidateFlags::FIRST_PARTY, item.first_party);
-        self.id.push(&item.id);
-        self.author.push(&item.author);
-        self.kind.push(item.kind);
-        self.topics.push(&item.topics);
-        self.risk_tags.push(&item.risk_tags);
-        self.labels.push(&item.labels);
-        self.score.push(item.score);
-        self.non_personal_score.push(item.non_personal_score);
-        self.push_synthetic(item.synthetic.as_ref(), &mut flags);
-        self.push_engagement(item.engagement.as_ref(), &mut flags);
-        self.push_operator_actions(&item.operator_actions);
-        set(&mut flags, CandidateFlags::CONTENT_HASH, item.content_hash.is_some());
-        self.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
-        set(&mut flags, CandidateFlags::SIMILARITY_KEY, item.similarity_key.is_some());
-        self.similarity_key.push(item.similarity_key.unwrap_or(0));
-        self.push_price(item.price.as_ref(), &mut flags);
-        self.push_delivery(item.delivery.as_ref(), &mut flags);
-        self.push_attributes(&item.attributes);
-        self.flags.push(flags);
-    }
-
-    /// Appends a candidate's synthetic-content signals.
-    pub fn push_synthetic(&mut self, synthetic: Option<&Provenance>, flags: &mut CandidateFlags) {
-        set(flags, CandidateFlags::SYNTHETIC, synthetic.is_some());
-        set(flags, CandidateFlags::SYNTHETIC_METADATA_LABEL, synthetic.is_some_and(|s| s.metadata_label));
-        set(flags, CandidateFlags::SYNTHETIC_UPLOADER_DECLARED, synthetic.is_some_and(|s| s.uploader_declared));
-        set(flags, CandidateFlags::SYNTHETIC_LABEL_STRIPPED, synthetic.is_some_and(|s| s.label_stripped));
-        let detector = synthetic.and_then(|s| s.detector_score);
-        set(flags, CandidateFlags::DETECTOR_SCORE, detector.is_some());
-        self.detector_score.push(detector.unwrap_or(0.0));
+        let reads = self.reads;
+        self.flags.push(row_flags(item));
+        if reads!(reads, "candidates.id") {
+            self.id.push(&item.id);
+        }
+        if reads!(reads, "candidates.author") {
+            self.author.push(&item.author);
+        }
+        if reads!(reads, "candidates.kind") {
+            self.kind.push(item.kind);
+        }
+        if reads!(reads, "candidates.topics") {
+            self.topics.push(&item.topics);
+        }
+        if reads!(reads, "candidates.risk-tags") {
+            self.risk_tags.push(&item.risk_tags);
+        }
+        if reads!(reads, "candidates.labels") {
+            self.labels.push(&item.labels);
+        }
+        if reads!(reads, "candidates.score") {
+            self.score.push(item.score);
+        }
+        if reads!(reads, "candidates.non-personal-score") {
+            self.non_personal_score.push(item.non_personal_score);
+        }
+        if reads!(reads, "candidates.synthetic") {
+            self.detector_score.push(item.synthetic.as_ref().and_then(|s| s.detector_score).unwrap_or(0.0));
+        }
+        if reads!(reads, "candidates.engagement") {
+            self.push_engagement(item.engagement.as_ref());
+        }
+        if reads!(reads, "candidates.operator-actions") {
+            self.push_operator_actions(&item.operator_actions);
+        }
+        if reads!(reads, "candidates.content-hash") {
+            self.content_hash.push(item.content_hash.as_deref().unwrap_or(""));
+        }
+        if reads!(reads, "candidates.similarity-key") {
+            self.similarity_key.push(item.similarity_key.unwrap_or(0));
+        }
+        if reads!(reads, "candidates.price") {
+            self.push_price(item.price.as_ref());
+        }
+        if reads!(reads, "candidates.delivery") {
+            let delivery = item.delivery.as_ref();
+            self.delivery.promised_minutes.push(delivery.map_or(0, |d| d.promised_minutes));
+            self.delivery.safe_baseline_minutes.push(delivery.map_or(0, |d| d.safe_baseline_minutes));
+        }
+        if reads!(reads, "candidates.attributes") {
+            self.push_attributes(&item.attributes);
+        }
     }
 
     /// Appends a candidate's engagement counts.
-    pub fn push_engagement(&mut self, engagement: Option<&Engagement>, flags: &mut CandidateFlags) {
-        set(flags, CandidateFlags::ENGAGEMENT, engagement.is_some());
+    fn push_engagement(&mut self, engagement: Option<&Engagement>) {
         let none = Engagement::default();
         let counts = engagement.unwrap_or(&none);
         let e = &mut self.engagement;
@@ -270,7 +320,7 @@ impl Columns {
     }
 
     /// Appends a candidate's operator actions.
-    pub fn push_operator_actions(&mut self, actions: &[OperatorAction]) {
+    fn push_operator_actions(&mut self, actions: &[OperatorAction]) {
         for action in actions {
             self.actions.kind.push(action.kind);
             self.actions.operator.push(&action.operator);
@@ -280,23 +330,14 @@ impl Columns {
     }
 
     /// Appends a candidate's price quote.
-    pub fn push_price(&mut self, quote: Option<&PriceQuote>, flags: &mut CandidateFlags) {
-        set(flags, CandidateFlags::PRICE, quote.is_some());
-        set(flags, CandidateFlags::PRICE_PERSONALISED, quote.is_some_and(|p| p.personalised));
+    fn push_price(&mut self, quote: Option<&PriceQuote>) {
         self.price.amount_fen.push(quote.map_or(0, |p| p.amount_fen));
         self.price.reference_fen.push(quote.map_or(0, |p| p.reference_fen));
         self.price.cohort.push(quote.map_or("", |p| p.cohort.as_str()));
     }
 
-    /// Appends a candidate's work-order terms.
-    pub fn push_delivery(&mut self, delivery: Option<&DeliveryTerms>, flags: &mut CandidateFlags) {
-        set(flags, CandidateFlags::DELIVERY, delivery.is_some());
-        self.delivery.promised_minutes.push(delivery.map_or(0, |d| d.promised_minutes));
-        self.delivery.safe_baseline_minutes.push(delivery.map_or(0, |d| d.safe_baseline_minutes));
-    }
-
     /// Appends a candidate's attributes.
-    pub fn push_attributes(&mut self, attributes: &[Attribute]) {
+    fn push_attributes(&mut self, attributes: &[Attribute]) {
         for attribute in attributes {
             self.attributes.key.push(&attribute.key);
             self.attributes.value.push(&attribute.value);
@@ -304,29 +345,55 @@ impl Columns {
         self.attributes.ends.push(self.attributes.key.len() as u32);
     }
 
-    /// The finished columns, every one filled.
-    pub fn finish(self) -> wire::Candidates {
+    /// The finished columns: those in `reads` filled, the others absent.
+    fn finish(self) -> wire::Candidates {
+        let reads = self.reads;
+        macro_rules! built {
+            ($path:literal, $column:expr) => {
+                if reads!(reads, $path) { Some($column) } else { None }
+            };
+        }
         wire::Candidates {
-            count: self.id.len() as u32,
-            id: Some(self.id),
-            author: Some(self.author),
-            kind: Some(self.kind),
+            count: self.flags.len() as u32,
+            id: built!("candidates.id", self.id),
+            author: built!("candidates.author", self.author),
+            kind: built!("candidates.kind", self.kind),
             flags: Some(self.flags),
-            topics: Some(self.topics),
-            risk_tags: Some(self.risk_tags),
-            labels: Some(self.labels),
-            score: Some(self.score),
-            non_personal_score: Some(self.non_personal_score),
-            detector_score: Some(self.detector_score),
-            engagement: Some(self.engagement),
-            operator_actions: Some(self.actions),
-            content_hash: Some(self.content_hash),
-            similarity_key: Some(self.similarity_key),
-            price: Some(self.price),
-            delivery: Some(self.delivery),
-            attributes: Some(self.attributes),
+            topics: built!("candidates.topics", self.topics),
+            risk_tags: built!("candidates.risk-tags", self.risk_tags),
+            labels: built!("candidates.labels", self.labels),
+            score: built!("candidates.score", self.score),
+            non_personal_score: built!("candidates.non-personal-score", self.non_personal_score),
+            detector_score: built!("candidates.synthetic", self.detector_score),
+            engagement: built!("candidates.engagement", self.engagement),
+            operator_actions: built!("candidates.operator-actions", self.actions),
+            content_hash: built!("candidates.content-hash", self.content_hash),
+            similarity_key: built!("candidates.similarity-key", self.similarity_key),
+            price: built!("candidates.price", self.price),
+            delivery: built!("candidates.delivery", self.delivery),
+            attributes: built!("candidates.attributes", self.attributes),
         }
     }
+}
+
+/// A candidate's presence and yes/no flags, from its row.
+fn row_flags(item: &crate::request::Candidate) -> CandidateFlags {
+    let mut flags = CandidateFlags::empty();
+    let synthetic = item.synthetic.as_ref();
+    let price = item.price.as_ref();
+    set(&mut flags, CandidateFlags::FIRST_PARTY, item.first_party);
+    set(&mut flags, CandidateFlags::SYNTHETIC, synthetic.is_some());
+    set(&mut flags, CandidateFlags::SYNTHETIC_METADATA_LABEL, synthetic.is_some_and(|s| s.metadata_label));
+    set(&mut flags, CandidateFlags::SYNTHETIC_UPLOADER_DECLARED, synthetic.is_some_and(|s| s.uploader_declared));
+    set(&mut flags, CandidateFlags::SYNTHETIC_LABEL_STRIPPED, synthetic.is_some_and(|s| s.label_stripped));
+    set(&mut flags, CandidateFlags::DETECTOR_SCORE, synthetic.is_some_and(|s| s.detector_score.is_some()));
+    set(&mut flags, CandidateFlags::ENGAGEMENT, item.engagement.is_some());
+    set(&mut flags, CandidateFlags::CONTENT_HASH, item.content_hash.is_some());
+    set(&mut flags, CandidateFlags::SIMILARITY_KEY, item.similarity_key.is_some());
+    set(&mut flags, CandidateFlags::PRICE, price.is_some());
+    set(&mut flags, CandidateFlags::PRICE_PERSONALISED, price.is_some_and(|p| p.personalised));
+    set(&mut flags, CandidateFlags::DELIVERY, item.delivery.is_some());
+    flags
 }
 
 fn set(flags: &mut CandidateFlags, flag: CandidateFlags, on: bool) {

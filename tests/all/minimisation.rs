@@ -95,5 +95,25 @@ fn every_read_set_hides_exactly_the_undeclared_fields() {
         reads.hide_for_test(&mut sent, &mut stash);
         let seen = probe::visible(&recguard_tests::sdk_bridge::ToSdk::to_sdk(&sent));
         assert_eq!(seen, reads.paths(), "declared {set:?}");
+        // A chain builds only the columns some policy reads: what a policy
+        // receives from those is what it receives from every column.
+        let mut built = recguard_host::wire::Request::from_rows_reading(&everything(), reads);
+        reads.hide_for_test(&mut built, &mut recguard_host::wire::Request::default());
+        assert_eq!(built, sent, "declared {set:?}");
     }
+}
+
+#[test]
+fn columns_no_policy_reads_are_never_built() {
+    let reads = Reads::from_paths(&["candidates.id", "candidates.topics"]).unwrap();
+    let built = recguard_host::wire::Request::from_rows_reading(&everything(), reads);
+    let text = format!("{:?}", built.candidates);
+    for unread in ["author-1", "secret title", "op-1", "h1", "rumour", "editorial"] {
+        assert!(!text.contains(unread), "{unread} was built: {text}");
+    }
+    assert!(text.contains("science"));
+    assert_eq!(built.candidates.ids().iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert!(built.candidates.labels.is_none() && built.candidates.price.is_none());
+    // Flags are always built: the host reads which items have a price.
+    assert_eq!(built.candidates.flags.map(|f| f.len()), Some(2));
 }

@@ -12,9 +12,11 @@
 //! - `request-json/parse/N`: a provider's request JSON parsed into the host's request;
 //! - `audit/…`: decision receipts: what an `async` store adds to one
 //!   evaluation of minors + hot-list at 100 candidates (against `plain`, the
-//!   same chain without a store), back to back and with the writer idle
-//!   between evaluations, through `evaluate` (request and outcome copied for
-//!   the receipt) and `evaluate_shared` (shared), and receipts per second
+//!   same chain without a store): back to back, where the writer cannot keep
+//!   up, through `evaluate` (request and outcome copied for the receipt) and
+//!   `evaluate_shared` (shared); and while the writer keeps up
+//!   (`async-added`, paired differences, printed beside criterion's lines,
+//!   with a control between two identical chains); then receipts per second
 //!   through a `sync` store from 4 threads (group commit), on a no-op chain.
 
 // criterion_group! generates undocumented items.
@@ -119,49 +121,35 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
     let mut group = c.benchmark_group("audit");
 
     let request = mixed_request(100, "hot-list");
-    let plain = chain_of(runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY]);
+    // Both chains run the very same compiled components, so that they differ
+    // only in the store (two compilations may differ by a few µs in layout).
+    let policies: Vec<recguard_host::PolicyComponent> = [components::MINORS, components::HOT_LIST_INTEGRITY]
+        .iter()
+        .map(|path| recguard_tests::load_unsigned(runtime, path))
+        .collect();
+    let plain = chain_from(runtime, &policies, None);
     group.bench_function("plain/100", |b| b.iter(|| plain.evaluate(&request).expect("outcome")));
     let options = AuditOptions { durability: Durability::Async, queue: 100_000, ..AuditOptions::default() };
     let store = Arc::new(AuditStore::open(dir.path().join("async.db"), options).expect("store"));
-    let audited = audited_chain_of(runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY], store.clone());
+    let audited = chain_from(runtime, &policies, Some(store.clone()));
     // Back to back: on this 2-core machine the writer (JSON, SHA-256, SQLite)
     // then takes one core from the evaluations.
     group.bench_function("async/100", |b| b.iter(|| audited.evaluate(&request).expect("outcome")));
     store.flush().expect("flush");
-    // With the writer keeping up (a provider's host not saturated): only the
-    // evaluation is timed; the writer commits between evaluations.
-    // Times `evaluate` alone, the writer flushing between evaluations.
-    let between_flushes = |b: &mut criterion::Bencher, evaluate: &dyn Fn()| {
-        b.iter_custom(|iterations| {
-            let mut timed = std::time::Duration::ZERO;
-            for _ in 0..iterations {
-                let started = std::time::Instant::now();
-                evaluate();
-                timed += started.elapsed();
-                store.flush().expect("flush");
-            }
-            timed
-        })
-    };
-    group.bench_function("async-writer-idle/100", |b| {
-        between_flushes(b, &|| {
-            std::hint::black_box(audited.evaluate(&request).expect("outcome"));
-        })
-    });
     // The same through `evaluate_shared` (as the server calls it): the receipt
     // shares the request and the outcome instead of copying them.
     let shared = Arc::new(request.clone());
     group.bench_function("async-shared/100", |b| b.iter(|| audited.evaluate_shared(shared.clone()).expect("outcome")));
     store.flush().expect("flush");
-    group.bench_function("async-shared-writer-idle/100", |b| {
-        between_flushes(b, &|| {
-            std::hint::black_box(audited.evaluate_shared(shared.clone()).expect("outcome"));
-        })
-    });
+    // The control: the same measurement between two identical chains without a
+    // store shows what the method itself reads as a difference.
+    let control = chain_from(runtime, &policies, None);
+    paired_difference("audit/plain-vs-plain/100 (paired control)", &plain, &control, &store, &shared);
+    paired_difference("audit/async-added/100 (paired, writer keeping up)", &plain, &audited, &store, &shared);
 
     let options = AuditOptions { durability: Durability::Sync, ..AuditOptions::default() };
     let store = Arc::new(AuditStore::open(dir.path().join("sync.db"), options).expect("store"));
-    let noop = Arc::new(audited_chain_of(runtime, &[components::NOOP], store));
+    let noop = Arc::new(chain_from(runtime, &[recguard_tests::load_unsigned(runtime, components::NOOP)], Some(store)));
     let empty = Arc::new(mixed_request(0, "feed"));
     const THREADS: usize = 4;
     const PER_THREAD: usize = 250;
@@ -184,10 +172,66 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
     group.finish();
 }
 
-fn audited_chain_of(runtime: &Runtime, paths: &[&str], store: std::sync::Arc<recguard_host::AuditStore>) -> Chain {
-    let mut builder = Chain::builder(runtime).trust(recguard_host::Trust::development()).audit(store);
-    for path in paths {
-        builder = builder.policy(recguard_tests::load_unsigned(runtime, path), PolicyOptions::regulator()).expect("policy");
+/// What `with` adds to one `evaluate_shared` over `without`, printed as
+/// `label`. For an `async` store: what a receipt adds while the writer keeps
+/// up (a host below the writer's throughput). Paired differences: the same
+/// request through both chains, alternately first, each evaluation after a `flush`, so that the writer's work for the
+/// last receipt never overlaps a timed evaluation and both wake equally cold;
+/// the call is timed, not the caller's drop of the outcome.
+/// Criterion cannot time a difference of pairs, so this prints its own line:
+/// the mean difference with its standard error, and the median.
+fn paired_difference(
+    label: &str,
+    without: &Chain,
+    with: &Chain,
+    store: &recguard_host::AuditStore,
+    request: &std::sync::Arc<recguard_host::Request>,
+) {
+    const PAIRS: usize = 4000;
+    let timed = |chain: &Chain| {
+        store.flush().expect("flush");
+        let started = std::time::Instant::now();
+        let outcome = std::hint::black_box(chain.evaluate_shared(request.clone()).expect("outcome"));
+        let elapsed = started.elapsed().as_secs_f64() * 1e6;
+        // Dropped untimed: with a store, the receipt holds the outcome and the
+        // writer frees it; without, this would free it inside the timed span.
+        drop(outcome);
+        elapsed
+    };
+    let mut added: Vec<f64> = (0..PAIRS)
+        .map(|pair| {
+            if pair % 2 == 0 {
+                let before = timed(without);
+                timed(with) - before
+            } else {
+                let after = timed(with);
+                after - timed(without)
+            }
+        })
+        .collect();
+    store.flush().expect("flush");
+    let mean = added.iter().sum::<f64>() / PAIRS as f64;
+    let variance = added.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (PAIRS - 1) as f64;
+    added.sort_by(f64::total_cmp);
+    println!(
+        "{label}: mean {mean:+.2} µs ± {:.2} µs (standard error), median {:+.2} µs, {PAIRS} pairs",
+        (variance / PAIRS as f64).sqrt(),
+        added[PAIRS / 2],
+    );
+}
+
+/// A chain of `policies` (each issued by a regulator), with `store` as its audit sink if given.
+fn chain_from(
+    runtime: &Runtime,
+    policies: &[recguard_host::PolicyComponent],
+    store: Option<std::sync::Arc<recguard_host::AuditStore>>,
+) -> Chain {
+    let mut builder = Chain::builder(runtime).trust(recguard_host::Trust::development());
+    if let Some(store) = store {
+        builder = builder.audit(store);
+    }
+    for policy in policies {
+        builder = builder.policy(policy.clone(), PolicyOptions::regulator()).expect("policy");
     }
     builder.build().expect("a valid chain")
 }
