@@ -40,6 +40,7 @@ mod options;
 mod order;
 mod outcome;
 mod reads;
+mod rows;
 mod replay;
 mod receipt;
 mod request;

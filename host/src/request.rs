@@ -4,7 +4,7 @@
 //! These are rows, one record per candidate, as providers send them (JSON
 //! format version 0.1 and 0.2 alike). The host turns a request into the
 //! columns of `record request` in `wit/policy.wit` once per evaluation
-//! (`layout.rs`). In JSON the fields use the WIT's kebab-case names; lists
+//! (`rows.rs`). In JSON the fields use the WIT's kebab-case names; lists
 //! and optional fields may be left out, and unknown fields are rejected so
 //! that a typo is an error rather than a silently ignored signal.
 
