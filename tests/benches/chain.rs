@@ -30,13 +30,14 @@ use recguard_sdk::__private::runtime as sdk_runtime;
 use recguard_tests::sdk_bridge::ToSdk;
 use recguard_tests::{components, mixed_request};
 
+/// A chain of the components at `paths`, without a store.
 fn chain_of(runtime: &Runtime, paths: &[&str]) -> Chain {
-    let mut builder = Chain::builder(runtime).trust(recguard_host::Trust::development());
-    for path in paths {
-        let component = recguard_tests::load_unsigned(runtime, path);
-        builder = builder.policy(component, PolicyOptions::regulator()).expect("policy");
-    }
-    builder.build().expect("a valid chain")
+    chain_from(runtime, &load(runtime, paths), None)
+}
+
+/// The components at `paths`, loaded without their signatures.
+fn load(runtime: &Runtime, paths: &[&str]) -> Vec<recguard_host::PolicyComponent> {
+    paths.iter().map(|path| recguard_tests::load_unsigned(runtime, path)).collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -123,10 +124,7 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
     let request = mixed_request(100, "hot-list");
     // Both chains run the very same compiled components, so that they differ
     // only in the store (two compilations may differ by a few µs in layout).
-    let policies: Vec<recguard_host::PolicyComponent> = [components::MINORS, components::HOT_LIST_INTEGRITY]
-        .iter()
-        .map(|path| recguard_tests::load_unsigned(runtime, path))
-        .collect();
+    let policies = load(runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY]);
     let plain = chain_from(runtime, &policies, None);
     group.bench_function("plain/100", |b| b.iter(|| plain.evaluate(&request).expect("outcome")));
     let options = AuditOptions { durability: Durability::Async, queue: 100_000, ..AuditOptions::default() };
@@ -149,7 +147,7 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
 
     let options = AuditOptions { durability: Durability::Sync, ..AuditOptions::default() };
     let store = Arc::new(AuditStore::open(dir.path().join("sync.db"), options).expect("store"));
-    let noop = Arc::new(chain_from(runtime, &[recguard_tests::load_unsigned(runtime, components::NOOP)], Some(store)));
+    let noop = Arc::new(chain_from(runtime, &load(runtime, &[components::NOOP]), Some(store)));
     let empty = Arc::new(mixed_request(0, "feed"));
     const THREADS: usize = 4;
     const PER_THREAD: usize = 250;
@@ -175,9 +173,10 @@ fn audit(c: &mut Criterion, runtime: &Runtime) {
 /// What `with` adds to one `evaluate_shared` over `without`, printed as
 /// `label`. For an `async` store: what a receipt adds while the writer keeps
 /// up (a host below the writer's throughput). Paired differences: the same
-/// request through both chains, alternately first, each evaluation after a `flush`, so that the writer's work for the
-/// last receipt never overlaps a timed evaluation and both wake equally cold;
-/// the call is timed, not the caller's drop of the outcome.
+/// request through both chains, alternately first, each evaluation after a
+/// `flush`, so that the writer's work for the last receipt never overlaps a
+/// timed evaluation and both wake equally cold; the call is timed, not the
+/// caller's drop of the outcome.
 /// Criterion cannot time a difference of pairs, so this prints its own line:
 /// the mean difference with its standard error, and the median.
 fn paired_difference(
