@@ -254,6 +254,30 @@ fn bench_reports_time_per_request_in_total_and_per_policy() {
 }
 
 #[test]
+fn bench_perf_map_names_the_policies_functions() {
+    let _ = recguard_tests::components::MINORS;
+    let child = command()
+        .args(["bench", "--config", "examples/recguard.toml", "--request", "examples/requests/hot-list.json"])
+        .args(["--iterations", "1", "--warmup", "0", "--perf-map"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let map = std::path::PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let text = std::fs::read_to_string(&map).unwrap_or_else(|e| panic!("{}: {e}", map.display()));
+    std::fs::remove_file(&map).unwrap();
+    // perf's map format: start address, size (hex), name; the name demangled
+    // (with v0 mangling, each crate's name carries its disambiguator in brackets).
+    let evaluate = text
+        .lines()
+        .find(|line| line.contains(" <minors") && line.contains("::Minors as recguard_sdk") && line.ends_with("::Policy>::evaluate"))
+        .unwrap_or_else(|| panic!("no line for the minors policy's evaluate in {}", map.display()));
+    let fields: Vec<&str> = evaluate.splitn(3, ' ').collect();
+    assert!(fields[0].starts_with("0x") && u64::from_str_radix(fields[1], 16).unwrap() > 0, "{evaluate}");
+}
+
+#[test]
 fn keygen_sign_and_verify() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use wasmtime::component::{Linker, LinkerInstance};
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, ResourceLimiter};
 
 use crate::cache::CompileCache;
 use crate::decision::LogLevel;
@@ -54,11 +54,16 @@ pub struct RuntimeOptions {
     /// (another run, a restarted host) takes milliseconds; none: no cache.
     /// In a config file, relative to the file.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Write `/tmp/perf-<pid>.map` naming every compiled function of every
+    /// policy (wasmtime's perfmap profiler), so that `perf record` / `perf
+    /// report` attribute samples to a policy's own functions instead of to
+    /// anonymous JIT code. For profiling only: it writes a line per function.
+    pub perf_map: bool,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { max_concurrent_instances: 256, max_memory_mib: 256, fuel: false, cache_dir: None }
+        RuntimeOptions { max_concurrent_instances: 256, max_memory_mib: 256, fuel: false, cache_dir: None, perf_map: false }
     }
 }
 
@@ -113,6 +118,9 @@ impl Runtime {
             .concurrency_support(false)
             .epoch_interruption(true)
             .consume_fuel(options.fuel);
+        if options.perf_map {
+            config.profiler(ProfilingStrategy::PerfMap);
+        }
         let mut pool = PoolingAllocationConfig::default();
         let slots = options.max_concurrent_instances;
         pool.total_component_instances(slots)

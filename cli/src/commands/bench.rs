@@ -1,4 +1,4 @@
-//! `recguard bench --config recguard.toml --request request.json [--json]`:
+//! `recguard bench --config recguard.toml --request request.json [--json] [--perf-map]`:
 //! evaluates one request many times through the chain and reports the time
 //! per request (mean, p50, p99) in total and per policy, and the share spent
 //! in the host rather than in the policies — what `opa bench` and `kwctl
@@ -33,6 +33,11 @@ pub struct BenchCommand {
     /// Print the figures as JSON, for scripts.
     #[arg(long)]
     json: bool,
+    /// Write `/tmp/perf-<pid>.map`, which names the policies' compiled
+    /// functions for `perf`: `perf record -g recguard bench --perf-map …`,
+    /// then `perf report` shows where in a policy the time goes.
+    #[arg(long)]
+    perf_map: bool,
 }
 
 /// Mean and percentiles of a series of times, in microseconds.
@@ -83,7 +88,7 @@ impl BenchCommand {
         if self.iterations == 0 {
             bail!("--iterations must be at least 1");
         }
-        let chain = super::chain_from_config(&self.config)?;
+        let chain = super::chain_from_config_with(&self.config, |options| options.perf_map |= self.perf_map)?;
         let request = read_request(&self.request).with_context(|| format!("request {}", self.request.display()))?;
         for _ in 0..self.warmup {
             chain.evaluate(&request)?;

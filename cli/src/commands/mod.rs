@@ -75,10 +75,17 @@ pub fn runtime() -> anyhow::Result<Runtime> {
 /// The chain a config file describes, on a runtime with the config's compile
 /// cache (relative to the file) or else the CLI's.
 pub fn chain_from_config(path: &Path) -> anyhow::Result<Chain> {
+    chain_from_config_with(path, |_| {})
+}
+
+/// As [`chain_from_config`], with the runtime's options adjusted after the
+/// file's are read (e.g. `bench --perf-map`).
+pub fn chain_from_config_with(path: &Path, adjust: impl FnOnce(&mut RuntimeOptions)) -> anyhow::Result<Chain> {
     Ok(Chain::from_config_file_with(path, |options| {
         if options.cache_dir.is_none() {
             options.cache_dir = default_cache_dir();
         }
+        adjust(options);
     })?)
 }
 

@@ -99,10 +99,12 @@ impl Policy for Minors {
             decision.notice(&finding, None);
         }
 
+        // Whether games are open now depends on the time alone, not on the item.
+        let games_open = game_time(&now, settings, &clock);
         // The same few reasons recur across many items: each finding is built once.
         let mut findings = FindingsBy::new();
         for item in request.candidates() {
-            if let Some(reason) = why_hidden(&item, band, request, settings, &clock, &now) {
+            if let Some(reason) = why_hidden(&item, band, request, settings, games_open) {
                 let finding = findings.record(&mut decision, reason, |reason| reason.finding(settings));
                 decision.drop(&item, finding);
             }
@@ -204,8 +206,7 @@ fn why_hidden<'a>(
     band: Band,
     request: &Request,
     settings: &Settings,
-    clock: &settings::Times,
-    now: &LocalTime,
+    games_open: bool,
 ) -> Option<Hidden<'a>> {
     if let Some(tag) = item.risk_tags().find(|t| settings.blocked_risk_tags.iter().any(|b| b == t)) {
         return Some(Hidden::UnsafeContent(tag));
@@ -221,7 +222,7 @@ fn why_hidden<'a>(
             return Some(Hidden::GameUnverified);
         }
         // The NPPA window admits no exemption, a guardian's included.
-        if !game_time(now, settings, clock) {
+        if !games_open {
             return Some(Hidden::GameHours);
         }
     }
@@ -249,6 +250,8 @@ fn takes_tips(item: &Candidate<'_>) -> bool {
         || item.attributes().any(|(key, value)| key == "tipping" && value != "off" && value != "false")
 }
 
+/// Whether minors may play games at `now`: on a game day or a listed
+/// holiday, inside the game window.
 fn game_time(now: &LocalTime, settings: &Settings, clock: &settings::Times) -> bool {
     let day = match now.weekday {
         Weekday::Monday => Day::Mon,
