@@ -11,7 +11,10 @@ set -euo pipefail
 # JavaScript (componentize-qjs, componentize-js) and Python (componentize-py),
 # at the versions toolchains/package-lock.json and requirements.txt pin.
 toolchains="$(cd "$(dirname "$0")/../toolchains" && pwd)"
-if [ ! -x "$toolchains/node_modules/.bin/componentize-qjs" ] || [ ! -x "$toolchains/node_modules/.bin/componentize-js" ]; then
+# Installed again when the lock file is newer than what npm last installed
+# (npm keeps a copy at node_modules/.package-lock.json).
+if [ ! -x "$toolchains/node_modules/.bin/componentize-qjs" ] || [ ! -x "$toolchains/node_modules/.bin/componentize-js" ] ||
+  [ "$toolchains/package-lock.json" -nt "$toolchains/node_modules/.package-lock.json" ]; then
   echo "setup: installing the pinned JavaScript componentizers into toolchains/node_modules"
   npm ci --prefix "$toolchains" --no-audit --no-fund --loglevel=error
 fi

@@ -57,6 +57,27 @@ fn a_new_project_in_each_language_builds_passes_its_vectors_and_is_signed() {
     assert!(text(&bad).contains("lowercase letters, digits and dashes"), "{}", text(&bad));
 }
 
+#[test]
+fn a_javascript_project_builds_and_passes_its_vectors_on_starlingmonkey_too() {
+    let scratch = tempfile::tempdir().unwrap();
+    let created = recguard(scratch.path(), &["new", "topics-sm", "--lang", "js"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let project = scratch.path().join("topics-sm");
+    let manifest = project.join("recguard.toml");
+    let mut text_of_manifest = std::fs::read_to_string(&manifest).unwrap();
+    text_of_manifest.push_str("engine = \"starlingmonkey\"\n");
+    std::fs::write(&manifest, text_of_manifest).unwrap();
+    let built = recguard(&project, &["build"]);
+    assert!(built.status.success(), "{}", text(&built));
+    // StarlingMonkey's component is the large one (about 12 MB), QuickJS's about 2.
+    let said = text(&built);
+    let megabytes: f64 = said.split(" (").nth(1).and_then(|s| s.split(" MB").next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(megabytes > 8.0, "{said}");
+    let tested = recguard(&project, &["test", "."]);
+    assert!(tested.status.success(), "{}", text(&tested));
+    assert!(text(&tested).contains("2 passed, 0 failed"), "{}", text(&tested));
+}
+
 const JS_AMBIENT: &str = r#"import { Article, Decision, Finding } from "recguard";
 export const name = "ambient";
 export const version = "0.1.0";
