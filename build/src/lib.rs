@@ -64,8 +64,18 @@ fn build_rust(project: &Project) -> Result<Vec<u8>> {
         .with_context(|| format!("{} names no package", manifest.display()))?;
     let toolchain = rust::find_toolchain()?;
     let root = manifest.parent().context("the manifest has no folder")?;
-    let cores = rust::compile_core_modules(root, &root.join("target/wasm"), &toolchain, &[package])?;
-    let staged = root.join("target/wasm/component.wasm");
+    // Like cargo, honour CARGO_TARGET_DIR: projects that share one share the
+    // compiled standard library and dependencies.
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| std::path::absolute(&dir).with_context(|| format!("CARGO_TARGET_DIR {}", PathBuf::from(&dir).display())))
+        .transpose()?
+        .unwrap_or_else(|| project.work_dir.join("wasm"));
+    let cores = rust::compile_core_modules(root, &target_dir, &toolchain, &[package])?;
+    let staged = project.work_dir.join("recguard-build/rust/component.wasm");
+    if let Some(dir) = staged.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     rust::componentize(&cores[0], &staged)?;
     std::fs::read(&staged).with_context(|| format!("reading {}", staged.display()))
 }

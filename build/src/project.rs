@@ -87,6 +87,12 @@ pub struct Project {
     pub engine: Engine,
     /// The folder of test vectors.
     pub vectors: PathBuf,
+    /// Where a build stages its work: `<dir>/target` unless the caller
+    /// chooses another (the workspace builds its reference twins under its
+    /// own `target/`, so that a build never writes into the source tree).
+    /// A Rust project's compilation goes to `CARGO_TARGET_DIR` if that is
+    /// set, as with cargo, else to `wasm/` here.
+    pub work_dir: PathBuf,
 }
 
 impl Project {
@@ -119,6 +125,7 @@ impl Project {
             source,
             engine: policy.engine.unwrap_or_default(),
             vectors: dir.join(policy.vectors.unwrap_or_else(|| PathBuf::from("vectors"))),
+            work_dir: dir.join("target"),
         })
     }
 

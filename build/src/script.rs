@@ -3,7 +3,8 @@
 //! out (a policy gets no clock, randomness or I/O, so nothing it decides
 //! depends on the build or the machine).
 //!
-//! The staging folder is `<project>/target/recguard-build/<language>/`:
+//! The staging folder is `recguard-build/<language>/` in the project's work
+//! folder ([`Project::work_dir`], normally `<project>/target/`):
 //! - `policy/`: a copy of the folder that holds the project's source;
 //! - the SDK (`recguard.js`, or the `recguard` package for Python), as built
 //!   into this recguard, so that a project builds against the SDK of the
@@ -41,7 +42,7 @@ const PYTHON_ENTRY: &str = "import recguard\nimport {module}\n\nWitWorld = recgu
 /// of its build-time exports) and returns its bytes.
 pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<Vec<u8>> {
     let program = componentizer.locate()?;
-    let staging = project.dir.join("target/recguard-build").join(match project.language {
+    let staging = project.work_dir.join("recguard-build").join(match project.language {
         Language::Python => "python",
         _ => "js",
     });

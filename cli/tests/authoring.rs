@@ -13,6 +13,10 @@ fn recguard(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_recguard"))
         .current_dir(dir)
         .env("RECGUARD_CACHE_DIR", workspace_root().join("target/test-compile-cache"))
+        // A new Rust project compiles where the workspace's policies do, so
+        // that the standard library (built from source for wasm32) and the
+        // SDK are compiled once, not once more per test run.
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/wasm"))
         .args(args)
         .output()
         .unwrap()
