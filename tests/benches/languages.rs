@@ -4,7 +4,7 @@
 //! 100-candidate request, and how long a warm load of each component takes
 //! from the compile cache.
 //!
-//! `cargo bench -p recguard-tests --bench languages` — the README reports the
+//! `cargo bench -p recguard-benches --bench languages` — the README reports the
 //! figures. Groups:
 //! - `opt-out/100/<language>`, `disclosure/100/<language>`: one evaluation
 //!   (fresh instance, call, checks, merge); before timing, the bench checks
