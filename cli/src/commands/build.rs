@@ -26,6 +26,9 @@ impl BuildCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let project = Project::open(&self.project)?;
         let out = self.out.clone().unwrap_or_else(|| project.default_output());
+        // A build can take a while and prints nothing until it ends; say what
+        // is happening (on standard error, so that standard output stays the result).
+        eprintln!("{}", what_building_takes(&project));
         let built = recguard_build::build(&project, &out)?;
         output::line(format!(
             "built {} ({:.1} MB, {:.1} s): imports {}{}",
@@ -37,4 +40,16 @@ impl BuildCommand {
         ))?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// What is about to run and how long it usually takes.
+fn what_building_takes(project: &Project) -> String {
+    use recguard_build::{Engine, Language};
+    let how = match (project.language, project.engine) {
+        (Language::Rust, _) => "Rust for wasm32 with cargo; the first build also compiles the standard library (1–2 minutes)",
+        (Language::JavaScript, Engine::QuickJs) => "JavaScript with componentize-qjs (QuickJS; a few seconds)",
+        (Language::JavaScript, Engine::StarlingMonkey) => "JavaScript with componentize-js (StarlingMonkey; about 10 s)",
+        (Language::Python, _) => "Python with componentize-py (10–20 s)",
+    };
+    format!("building {}: {how}", project.name)
 }
