@@ -119,7 +119,14 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<V
     std::fs::read(&out).with_context(|| format!("{} wrote no component at {}", componentizer.program(), out.display()))
 }
 
-/// Copies a folder's files (and subfolders, except `target` and hidden ones).
+/// Whether a file or folder of a project is part of its source, which a
+/// build copies: not build output (`target`), installed packages
+/// (`node_modules`), Python's bytecode caches or hidden files.
+pub fn is_source(name: &str) -> bool {
+    !(name.starts_with('.') || name == "target" || name == "node_modules" || name == "__pycache__")
+}
+
+/// Copies a folder's source files and subfolders ([`is_source`]).
 /// JavaScript modules get their imports of the SDK (`from "recguard"`)
 /// pointed at the staged `recguard.js`, `depth` folders up: the
 /// componentizers resolve only relative imports.
@@ -129,7 +136,7 @@ fn copy_dir(from: &Path, to: &Path, javascript: bool, depth: usize) -> Result<()
         let entry = entry?;
         let name = entry.file_name();
         let name_text = name.to_string_lossy();
-        if name_text.starts_with('.') || name_text == "target" || name_text == "node_modules" || name_text == "__pycache__" {
+        if !is_source(&name_text) {
             continue;
         }
         let path: PathBuf = entry.path();

@@ -194,14 +194,12 @@ fn file_identity(path: &Path) -> std::io::Result<(u64, u128)> {
     Ok((metadata.len(), modified.as_nanos()))
 }
 
-/// The files of a project folder, except build output, installed packages
-/// and hidden files (what the build copies).
+/// The source files of a project folder: what its build copies
+/// ([`recguard_build::script::is_source`]).
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "target" || name == "node_modules" || name == "__pycache__" {
+        if !recguard_build::script::is_source(&entry.file_name().to_string_lossy()) {
             continue;
         }
         if entry.file_type()?.is_dir() {
