@@ -46,7 +46,7 @@ impl BuildCommand {
 fn what_building_takes(project: &Project) -> String {
     use recguard_build::{Engine, Language};
     let how = match (project.language, project.engine) {
-        (Language::Rust, _) => "Rust for wasm32 with cargo; the first build also compiles the standard library (1–2 minutes)",
+        (Language::Rust, _) => "Rust for wasm32 with cargo; a first build takes 1–2 minutes (more where the standard library is built from source)",
         (Language::JavaScript, Engine::QuickJs) => "JavaScript with componentize-qjs (QuickJS; a few seconds)",
         (Language::JavaScript, Engine::StarlingMonkey) => "JavaScript with componentize-js (StarlingMonkey; about 10 s)",
         (Language::Python, _) => "Python with componentize-py (10–20 s)",
