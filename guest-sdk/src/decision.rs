@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hash};
 use rustc_hash::FxBuildHasher;
 
 use crate::article::Article;
-use crate::request::Candidate;
+use crate::candidate::Candidate;
 use crate::wit;
 
 /// Something a policy found: a stable code, the article, and a message the

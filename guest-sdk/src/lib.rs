@@ -41,6 +41,7 @@ extern crate self as recguard_sdk;
 #[cfg(target_arch = "wasm32")]
 mod alloc;
 mod article;
+mod candidate;
 mod decision;
 mod log;
 mod names;
@@ -78,10 +79,10 @@ pub use policy::Policy;
 pub use bindings::recguard::policy::types::{
     AgeBand, Citation, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource,
 };
-pub use request::{
-    Candidate, CandidateIter, Candidates, DeliveryTerms, Engagement, NotInterested, OperatorAction, PriceQuote,
-    Provenance, Request, Strs, Usage, User, UserTag,
+pub use candidate::{
+    Candidate, CandidateIter, Candidates, DeliveryTerms, Engagement, OperatorAction, PriceQuote, Provenance,
 };
+pub use request::{NotInterested, Request, Strs, Usage, User, UserTag};
 
 /// The raw contract types: the request's columns and what a decision is
 /// made of, for tests that inspect them.

@@ -1,16 +1,16 @@
 //! The request as a policy reads it: borrowed views over the columns the host
 //! sends (`record request` in `wit/policy.wit`), so that policy code reads
 //! rows (`for c in request.candidates() { c.topics() … }`) without
-//! allocating per candidate.
+//! allocating per candidate. This file holds the request, the user and the
+//! column helpers; the candidates' views are in `candidate.rs`.
 //!
 //! A field the policy does not declare in `READS` arrives empty (a column
 //! as `none`): its accessors give empty lists, zero, false, `None` and the
 //! first case of an enum. No accessor panics, whatever the host sends.
 
 use crate::bindings::recguard::policy::types as wit;
-use crate::{AgeBand, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource};
-
-pub use wit::CandidateFlags;
+use crate::candidate::Candidates;
+use crate::{AgeBand, ExemptionScope, FeedbackTarget, Surface, TagSource};
 
 /// One request, as the host sent it.
 #[derive(Clone, Debug)]
@@ -72,32 +72,32 @@ impl Request {
 
     /// The candidates, best first, as the chain has left them.
     pub fn candidates(&self) -> Candidates<'_> {
-        Candidates { columns: &self.raw.candidates }
+        Candidates::new(&self.raw.candidates)
     }
 }
 
 /// No strings: what an undeclared column reads as.
-static NO_STRINGS: wit::Strings = wit::Strings { text: String::new(), ends: Vec::new() };
+pub(crate) static NO_STRINGS: wit::Strings = wit::Strings { text: String::new(), ends: Vec::new() };
 
 /// An optional column, or an empty one.
-fn column<T>(column: &Option<Vec<T>>) -> &[T] {
+pub(crate) fn column<T>(column: &Option<Vec<T>>) -> &[T] {
     column.as_deref().unwrap_or(&[])
 }
 
 /// An optional string column, or an empty one.
-fn strings(column: &Option<wit::Strings>) -> &wit::Strings {
+pub(crate) fn strings(column: &Option<wit::Strings>) -> &wit::Strings {
     column.as_ref().unwrap_or(&NO_STRINGS)
 }
 
 /// String `i` of a string table, or `""` past its end.
-fn string(strings: &wit::Strings, i: usize) -> &str {
+pub(crate) fn string(strings: &wit::Strings, i: usize) -> &str {
     let Some(&end) = strings.ends.get(i) else { return "" };
     let start = if i == 0 { 0 } else { strings.ends.get(i - 1).copied().unwrap_or(0) };
     strings.text.get(start as usize..end as usize).unwrap_or("")
 }
 
 /// Entries `ends[i-1]..ends[i]` of a per-candidate list (empty past its end).
-fn span(ends: &[u32], i: usize) -> std::ops::Range<usize> {
+pub(crate) fn span(ends: &[u32], i: usize) -> std::ops::Range<usize> {
     let Some(&end) = ends.get(i) else { return 0..0 };
     let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
     start as usize..(end as usize).max(start as usize)
@@ -106,8 +106,8 @@ fn span(ends: &[u32], i: usize) -> std::ops::Range<usize> {
 /// Strings `range` of a table, in order.
 #[derive(Clone, Debug)]
 pub struct Strs<'a> {
-    strings: &'a wit::Strings,
-    range: std::ops::Range<usize>,
+    pub(crate) strings: &'a wit::Strings,
+    pub(crate) range: std::ops::Range<usize>,
 }
 
 impl<'a> Iterator for Strs<'a> {
@@ -226,290 +226,5 @@ impl<'a> User<'a> {
                 value,
             })
         })
-    }
-}
-
-/// The candidates, best first.
-#[derive(Clone, Copy, Debug)]
-pub struct Candidates<'a> {
-    columns: &'a wit::Candidates,
-}
-
-impl<'a> Candidates<'a> {
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        self.columns.count as usize
-    }
-
-    /// True if there are none.
-    pub fn is_empty(&self) -> bool {
-        self.columns.count == 0
-    }
-
-    /// The candidate at `index`, if there is one.
-    pub fn get(&self, index: usize) -> Option<Candidate<'a>> {
-        (index < self.len()).then_some(Candidate { columns: self.columns, index })
-    }
-
-    /// Every candidate, best first.
-    pub fn iter(&self) -> CandidateIter<'a> {
-        CandidateIter { columns: self.columns, range: 0..self.len() }
-    }
-}
-
-impl<'a> IntoIterator for Candidates<'a> {
-    type Item = Candidate<'a>;
-    type IntoIter = CandidateIter<'a>;
-    fn into_iter(self) -> CandidateIter<'a> {
-        self.iter()
-    }
-}
-
-/// The candidates in order (see [`Candidates::iter`]).
-#[derive(Clone, Debug)]
-pub struct CandidateIter<'a> {
-    columns: &'a wit::Candidates,
-    range: std::ops::Range<usize>,
-}
-
-impl<'a> Iterator for CandidateIter<'a> {
-    type Item = Candidate<'a>;
-    fn next(&mut self) -> Option<Candidate<'a>> {
-        self.range.next().map(|index| Candidate { columns: self.columns, index })
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.range.size_hint()
-    }
-}
-
-impl DoubleEndedIterator for CandidateIter<'_> {
-    fn next_back(&mut self) -> Option<Self::Item> {
-        self.range.next_back().map(|index| Candidate { columns: self.columns, index })
-    }
-}
-
-impl ExactSizeIterator for CandidateIter<'_> {}
-
-/// Synthetic-content signals about an item.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Provenance {
-    /// The item's implicit (metadata) label says it is generated.
-    pub metadata_label: bool,
-    /// The uploader declared the item as generated.
-    pub uploader_declared: bool,
-    /// A detector's score in [0, 1] that the item is generated, if one ran.
-    pub detector_score: Option<f32>,
-    /// A visible label was recorded upstream but is missing now.
-    pub label_stripped: bool,
-}
-
-/// Engagement counts behind an item's rank.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Engagement {
-    /// Views.
-    pub views: u64,
-    /// Likes.
-    pub likes: u64,
-    /// Comments.
-    pub comments: u64,
-    /// Reposts.
-    pub shares: u64,
-    /// Share in [0, 1] of the engagement from new or low-reputation accounts.
-    pub low_reputation_share: f32,
-    /// Engagement per hour now.
-    pub velocity_per_hour: f64,
-    /// Engagement per hour usually seen for comparable items.
-    pub baseline_per_hour: f64,
-}
-
-/// A manual intervention by the provider's staff.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OperatorAction<'a> {
-    /// What was done.
-    pub kind: OperatorActionKind,
-    /// Who did it (staff id).
-    pub operator: &'a str,
-    /// The recorded reason; `None` if none was recorded (or it was empty).
-    pub reason: Option<&'a str>,
-}
-
-/// A price offered to this user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PriceQuote<'a> {
-    /// The price quoted, in fen.
-    pub amount_fen: u64,
-    /// The reference price for the same item and cohort, in fen.
-    pub reference_fen: u64,
-    /// The cohort the reference price is for.
-    pub cohort: &'a str,
-    /// The quote was derived from this user's preferences or trading habits.
-    pub personalised: bool,
-}
-
-/// Terms of a work order (dispatch surface).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeliveryTerms {
-    /// Minutes the platform promises the customer.
-    pub promised_minutes: u32,
-    /// Minutes a safe journey takes by the platform's own estimate.
-    pub safe_baseline_minutes: u32,
-}
-
-/// One candidate: a view of row `index` of the columns. Decisions name it by
-/// this view (`decision.drop(&item, &finding)`); the host maps it back to its id.
-#[derive(Clone, Copy, Debug)]
-pub struct Candidate<'a> {
-    columns: &'a wit::Candidates,
-    index: usize,
-}
-
-fn at<T: Copy + Default>(column: &[T], i: usize) -> T {
-    column.get(i).copied().unwrap_or_default()
-}
-
-impl<'a> Candidate<'a> {
-    /// The candidate's position in the list as the policy received it.
-    pub fn index(&self) -> u32 {
-        self.index as u32
-    }
-
-    fn has(&self, flag: CandidateFlags) -> bool {
-        column(&self.columns.flags).get(self.index).is_some_and(|f| f.contains(flag))
-    }
-
-    /// The item's id, unique within the request.
-    pub fn id(&self) -> &'a str {
-        string(strings(&self.columns.id), self.index)
-    }
-
-    /// The author's or seller's id.
-    pub fn author(&self) -> &'a str {
-        string(strings(&self.columns.author), self.index)
-    }
-
-    /// What the item is.
-    pub fn kind(&self) -> ItemKind {
-        column(&self.columns.kind).get(self.index).copied().unwrap_or(ItemKind::Article)
-    }
-
-    fn list(&self, lists: &'a Option<wit::StringLists>) -> Strs<'a> {
-        match lists {
-            Some(lists) => Strs { strings: &lists.items, range: span(&lists.ends, self.index) },
-            None => Strs { strings: &NO_STRINGS, range: 0..0 },
-        }
-    }
-
-    /// Topic codes, e.g. "science".
-    pub fn topics(&self) -> Strs<'a> {
-        self.list(&self.columns.topics)
-    }
-
-    /// Risk tags from moderation, e.g. "unsafe-imitation".
-    pub fn risk_tags(&self) -> Strs<'a> {
-        self.list(&self.columns.risk_tags)
-    }
-
-    /// Labels already attached to the item.
-    pub fn labels(&self) -> Strs<'a> {
-        self.list(&self.columns.labels)
-    }
-
-    /// Synthetic-content signals, if any were gathered.
-    pub fn synthetic(&self) -> Option<Provenance> {
-        self.has(CandidateFlags::SYNTHETIC).then(|| Provenance {
-            metadata_label: self.has(CandidateFlags::SYNTHETIC_METADATA_LABEL),
-            uploader_declared: self.has(CandidateFlags::SYNTHETIC_UPLOADER_DECLARED),
-            detector_score: self
-                .has(CandidateFlags::DETECTOR_SCORE)
-                .then(|| at(column(&self.columns.detector_score), self.index)),
-            label_stripped: self.has(CandidateFlags::SYNTHETIC_LABEL_STRIPPED),
-        })
-    }
-
-    /// The provider's (possibly personalised) ranking score.
-    pub fn score(&self) -> f64 {
-        at(column(&self.columns.score), self.index)
-    }
-
-    /// A score that uses no personal characteristics.
-    pub fn non_personal_score(&self) -> f64 {
-        at(column(&self.columns.non_personal_score), self.index)
-    }
-
-    /// Engagement behind the item's rank, if it has one.
-    pub fn engagement(&self) -> Option<Engagement> {
-        let (c, i) = (self.columns.engagement.as_ref()?, self.index);
-        self.has(CandidateFlags::ENGAGEMENT).then(|| Engagement {
-            views: at(&c.views, i),
-            likes: at(&c.likes, i),
-            comments: at(&c.comments, i),
-            shares: at(&c.shares, i),
-            low_reputation_share: at(&c.low_reputation_share, i),
-            velocity_per_hour: at(&c.velocity_per_hour, i),
-            baseline_per_hour: at(&c.baseline_per_hour, i),
-        })
-    }
-
-    /// Manual interventions on the item.
-    pub fn operator_actions(&self) -> impl Iterator<Item = OperatorAction<'a>> + 'a {
-        let index = self.index;
-        self.columns.operator_actions.iter().flat_map(move |actions| {
-            span(&actions.ends, index).map(move |j| {
-                let reason = string(&actions.reason, j);
-                OperatorAction {
-                    kind: actions.kind.get(j).copied().unwrap_or(OperatorActionKind::Pin),
-                    operator: string(&actions.operator, j),
-                    reason: (!reason.is_empty()).then_some(reason),
-                }
-            })
-        })
-    }
-
-    /// The item belongs to the provider itself or an affiliate.
-    pub fn first_party(&self) -> bool {
-        self.has(CandidateFlags::FIRST_PARTY)
-    }
-
-    /// Hash of the exact content, if known.
-    pub fn content_hash(&self) -> Option<&'a str> {
-        self.has(CandidateFlags::CONTENT_HASH).then(|| string(strings(&self.columns.content_hash), self.index))
-    }
-
-    /// Locality-sensitive fingerprint (e.g. SimHash), if known.
-    pub fn similarity_key(&self) -> Option<u64> {
-        self.has(CandidateFlags::SIMILARITY_KEY).then(|| at(column(&self.columns.similarity_key), self.index))
-    }
-
-    /// The price quote, for goods and services.
-    pub fn price(&self) -> Option<PriceQuote<'a>> {
-        let (c, i) = (self.columns.price.as_ref()?, self.index);
-        self.has(CandidateFlags::PRICE).then(|| PriceQuote {
-            amount_fen: at(&c.amount_fen, i),
-            reference_fen: at(&c.reference_fen, i),
-            cohort: string(&c.cohort, i),
-            personalised: self.has(CandidateFlags::PRICE_PERSONALISED),
-        })
-    }
-
-    /// Work-order terms, on the dispatch surface.
-    pub fn delivery(&self) -> Option<DeliveryTerms> {
-        let (c, i) = (self.columns.delivery.as_ref()?, self.index);
-        self.has(CandidateFlags::DELIVERY).then(|| DeliveryTerms {
-            promised_minutes: at(&c.promised_minutes, i),
-            safe_baseline_minutes: at(&c.safe_baseline_minutes, i),
-        })
-    }
-
-    /// Free-form attributes: `(key, value)`.
-    pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let index = self.index;
-        self.columns.attributes.iter().flat_map(move |attributes| {
-            span(&attributes.ends, index).map(move |j| (string(&attributes.key, j), string(&attributes.value, j)))
-        })
-    }
-
-    /// The value of the first attribute named `key`.
-    pub fn attribute(&self, key: &str) -> Option<&'a str> {
-        self.attributes().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
