@@ -73,7 +73,7 @@ impl DoubleEndedIterator for CandidateIter<'_> {
 impl ExactSizeIterator for CandidateIter<'_> {}
 
 /// Synthetic-content signals about an item.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Provenance {
     /// The item's implicit (metadata) label says it is generated.
     pub metadata_label: bool,
@@ -86,7 +86,7 @@ pub struct Provenance {
 }
 
 /// Engagement counts behind an item's rank.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Engagement {
     /// Views.
     pub views: u64,

@@ -16,6 +16,8 @@ use crate::bindings::recguard::policy::types as wit;
 use crate::{AgeBand, FeedbackTarget, ItemKind, OperatorActionKind, Policy, Surface, TagSource};
 
 pub use crate::bindings::recguard::policy::types::GuardianExemption;
+/// A row's synthetic-content signals and engagement: the same types a policy reads.
+pub use crate::candidate::{Engagement, Provenance};
 
 /// Rows turned into the columns a policy receives.
 mod columns;
@@ -85,38 +87,6 @@ pub struct User {
     pub guardian_exemptions: Vec<GuardianExemption>,
     /// "Not interested" signals.
     pub not_interested: Vec<NotInterested>,
-}
-
-/// Synthetic-content signals.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Provenance {
-    /// Metadata label says generated.
-    pub metadata_label: bool,
-    /// Uploader declared generated.
-    pub uploader_declared: bool,
-    /// Detector score, if one ran.
-    pub detector_score: Option<f32>,
-    /// A visible label was stripped.
-    pub label_stripped: bool,
-}
-
-/// Engagement counts.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Engagement {
-    /// Views.
-    pub views: u64,
-    /// Likes.
-    pub likes: u64,
-    /// Comments.
-    pub comments: u64,
-    /// Reposts.
-    pub shares: u64,
-    /// Share of low-reputation engagement.
-    pub low_reputation_share: f32,
-    /// Engagement per hour now.
-    pub velocity_per_hour: f64,
-    /// Usual engagement per hour.
-    pub baseline_per_hour: f64,
 }
 
 /// A manual intervention.

@@ -122,14 +122,14 @@ fn candidate_columns(rows: &[Candidate]) -> wit::Candidates {
         labels.push(&item.labels);
         score.push(item.score);
         non_personal_score.push(item.non_personal_score);
-        let synthetic = item.synthetic.clone().unwrap_or_default();
+        let synthetic = item.synthetic.unwrap_or_default();
         set(F::SYNTHETIC, item.synthetic.is_some());
         set(F::SYNTHETIC_METADATA_LABEL, synthetic.metadata_label);
         set(F::SYNTHETIC_UPLOADER_DECLARED, synthetic.uploader_declared);
         set(F::SYNTHETIC_LABEL_STRIPPED, synthetic.label_stripped);
         set(F::DETECTOR_SCORE, synthetic.detector_score.is_some());
         detector_score.push(synthetic.detector_score.unwrap_or(0.0));
-        let counts = item.engagement.clone().unwrap_or_default();
+        let counts = item.engagement.unwrap_or_default();
         set(F::ENGAGEMENT, item.engagement.is_some());
         engagement.views.push(counts.views);
         engagement.likes.push(counts.likes);
