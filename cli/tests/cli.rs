@@ -71,6 +71,13 @@ fn inspect_prints_the_descriptor_and_the_wit() {
     let text = stdout(&output);
     assert!(text.contains("name:     minors"), "{text}");
     assert!(text.contains("D16 / F18"), "{text}");
+    assert!(
+        text.contains("applies to: users aged under8, from8to12, from12to16, from16to18 or in minors mode (with its default settings"),
+        "{text}"
+    );
+    let output = recguard(&["inspect", "target/policies/disclosure.wasm"]);
+    let text = stdout(&output);
+    assert!(text.contains("applies to: (depends on its settings; it refuses its defaults: "), "{text}");
     assert!(text.contains("export evaluate: func(request: request, settings: list<u8>) -> result<decision, string>"), "{text}");
 }
 

@@ -33,7 +33,7 @@
 // `similarityKey` above 2^53 loses its low bits in QuickJS, before the SDK
 // sees it.
 
-import { log } from "recguard:policy/host@0.2.0";
+import { log } from "recguard:policy/host@0.3.0";
 
 // ------------------------------------------------------------------ errors
 
@@ -116,6 +116,81 @@ export const Article = Object.freeze({
 
 /** The surfaces, as the contract names them. */
 export const SURFACES = Object.freeze(["feed", "hot-list", "hot-search", "search", "push", "pop-up", "home-first-screen", "curated-picks", "dispatch", "other"]);
+
+/** The age bands, as the contract names them. */
+export const AGE_BANDS = Object.freeze(["unknown", "under8", "from8to12", "from12to16", "from16to18", "adult", "elderly"]);
+
+/**
+ * The requests on which a policy can decide anything, given its settings
+ * (`applies-to` in the WIT): a chain skips the policy on any other. Export
+ * `appliesTo(settings)` from the policy module to narrow it (the default is
+ * every request); each call narrows further. On a request outside it,
+ * `evaluate` must decide nothing.
+ */
+export class AppliesTo {
+  constructor() {
+    this.surfaces = undefined;
+    this.ageBands = undefined;
+    this.minorsMode = false;
+    this.personalisationOff = false;
+    this.requires = [];
+  }
+
+  /** Every request: the policy always runs. */
+  static everyRequest() {
+    return new AppliesTo();
+  }
+
+  /** Only on these surfaces (by their WIT names, e.g. "dispatch"). */
+  onSurfaces(surfaces) {
+    const unknown = surfaces.find((s) => !SURFACES.includes(s));
+    if (unknown !== undefined) throw new RecguardError(`appliesTo: unknown surface \`${unknown}\``);
+    this.surfaces = [...surfaces];
+    return this;
+  }
+
+  /** Only on every surface but these. */
+  exceptOn(surfaces) {
+    return this.onSurfaces(SURFACES.filter((s) => !surfaces.includes(s)));
+  }
+
+  /** Only for users in these age bands (by their WIT names, e.g. "elderly"). */
+  forAgeBands(bands) {
+    const unknown = bands.find((b) => !AGE_BANDS.includes(b));
+    if (unknown !== undefined) throw new RecguardError(`appliesTo: unknown age band \`${unknown}\``);
+    this.ageBands = [...bands];
+    return this;
+  }
+
+  /** With forAgeBands: also for a user in minors mode, whatever the age band. */
+  orMinorsMode() {
+    this.minorsMode = true;
+    return this;
+  }
+
+  /** Only for users who switched personalised recommendation off. */
+  whenPersonalisationOff() {
+    this.personalisationOff = true;
+    return this;
+  }
+
+  /** Only when the field at `path` (one the policy reads) is not empty, e.g. "user.tags". */
+  requiring(path) {
+    this.requires.push(path);
+    return this;
+  }
+
+  /** The contract's form. */
+  toWit() {
+    return {
+      surfaces: this.surfaces,
+      ageBands: this.ageBands,
+      orMinorsMode: this.minorsMode,
+      personalisationOff: this.personalisationOff,
+      requires: this.requires,
+    };
+  }
+}
 
 // ---------------------------------------------------------------- decisions
 
@@ -736,7 +811,9 @@ export function exportPolicy(policy) {
       const settings = parseSettings(policy, json);
       const problem = policy.validate ? policy.validate(settings) : undefined;
       if (problem) throw new RecguardError(problem);
-      return encodeSettings(settings);
+      const scope = policy.appliesTo ? policy.appliesTo(settings) : AppliesTo.everyRequest();
+      if (!(scope instanceof AppliesTo)) throw new RecguardError("appliesTo must return an AppliesTo");
+      return { encoded: encodeSettings(settings), appliesTo: scope.toWit() };
     }),
     evaluate: guard((raw, encoded) => {
       const request = new Request(raw);

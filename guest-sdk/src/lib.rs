@@ -40,6 +40,7 @@ extern crate self as recguard_sdk;
 
 #[cfg(target_arch = "wasm32")]
 mod alloc;
+mod applies;
 mod article;
 mod candidate;
 mod decision;
@@ -71,6 +72,7 @@ pub mod bindings {
 #[global_allocator]
 static ALLOCATOR: alloc::BumpAllocator = alloc::BumpAllocator::new();
 
+pub use applies::AppliesTo;
 pub use article::Article;
 pub use decision::{Cite, Decision, Finding, FindingId, FindingsBy};
 pub use log::{debug, info, warn};
@@ -88,8 +90,8 @@ pub use request::{NotInterested, Request, Strs, Usage, User, UserTag};
 /// made of, for tests that inspect them.
 pub mod wit {
     pub use crate::bindings::recguard::policy::types::{
-        Action, Attributes, Block, CandidateFlags, Candidates, Decision, Descriptor, Finding, ItemAction, Notice,
-        OperatorActions, Request, Rerank, SessionTopics, StringLists, Strings, TagSetAside, UserTags,
+        Action, AppliesTo, Attributes, Block, CandidateFlags, Candidates, CheckedSettings, Decision, Descriptor,
+        Finding, ItemAction, Notice, OperatorActions, Request, Rerank, SessionTopics, StringLists, Strings, TagSetAside, UserTags,
     };
 }
 
@@ -97,7 +99,7 @@ pub mod wit {
 pub mod prelude {
     pub use crate::time::{LocalTime, TimeOfDay};
     pub use crate::{
-        export_policy, AgeBand, Article, Candidate, Decision, ExemptionScope, Finding, FindingsBy, ItemKind,
+        export_policy, AgeBand, AppliesTo, Article, Candidate, Decision, ExemptionScope, Finding, FindingsBy, ItemKind,
         Policy, Request, Surface, User,
     };
     pub use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::{Article, Decision, Request};
+use crate::{AppliesTo, Article, Decision, Request};
 
 /// A recguard policy: settings with defaults and one `evaluate`.
 ///
@@ -31,6 +31,12 @@ pub trait Policy {
     /// Checks settings beyond their shape; called once when the policy is loaded.
     fn validate(_settings: &Self::Settings) -> Result<(), String> {
         Ok(())
+    }
+
+    /// The requests on which the policy, with these settings, can decide
+    /// anything; a chain skips it on the others. Default: every request.
+    fn applies_to(_settings: &Self::Settings) -> AppliesTo {
+        AppliesTo::every_request()
     }
 
     /// Decides on one request.
@@ -79,11 +85,14 @@ pub mod runtime {
     }
 
     /// Implements the `validate-settings` export: parses and checks the
-    /// JSON, and returns the settings' compact encoding.
-    pub fn validate<P: Policy>(settings: &str) -> Result<Vec<u8>, String> {
+    /// JSON, and returns the settings' compact encoding and the policy's scope.
+    pub fn validate<P: Policy>(settings: &str) -> Result<wit::CheckedSettings, String> {
         let settings = parse_settings::<P>(settings)?;
         P::validate(&settings)?;
-        encode_settings::<P>(&settings)
+        Ok(wit::CheckedSettings {
+            encoded: encode_settings::<P>(&settings)?,
+            applies_to: P::applies_to(&settings).into_wit(),
+        })
     }
 
     /// Implements the `evaluate` export: decodes the settings and decides.
@@ -109,7 +118,7 @@ macro_rules! export_policy {
                 }
                 fn validate_settings(
                     settings: ::std::string::String,
-                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
+                ) -> ::std::result::Result<$crate::wit::CheckedSettings, ::std::string::String> {
                     $crate::__private::runtime::validate::<$policy>(&settings)
                 }
                 fn evaluate(

@@ -313,8 +313,8 @@ pub fn evaluate<P: Policy>(request: &Request, settings: &P::Settings) -> Decided
 /// What `validate-settings` does with settings JSON: parses, checks and
 /// encodes them, or says what is wrong.
 pub fn validate_json<P: Policy>(settings: &str) -> Result<P::Settings, String> {
-    let encoded = crate::policy::runtime::validate::<P>(settings)?;
-    crate::policy::decode_settings::<P>(&encoded)
+    let checked = crate::policy::runtime::validate::<P>(settings)?;
+    crate::policy::decode_settings::<P>(&checked.encoded)
 }
 
 /// Unix milliseconds of a local time `"YYYY-MM-DDTHH:MM"` at an offset.

@@ -59,6 +59,9 @@ pub struct PolicySummary {
     pub on_error: crate::options::OnError,
     /// The key that signed it; none if loaded unsigned (development).
     pub signed_by: Option<String>,
+    /// The requests it can decide anything on, with its settings; it is
+    /// skipped on the others.
+    pub applies_to: crate::applies::AppliesTo,
 }
 
 /// Builds a [`Chain`], validating each policy's settings and limits once.
@@ -98,10 +101,20 @@ impl ChainBuilder {
         let settings = component.validate_settings(&settings_json, &options.limits).map_err(|error| match error {
             SettingsError::Rejected { message, .. } => SettingsError::Rejected { policy: name.clone(), message },
             SettingsError::Failed { failure, .. } => SettingsError::Failed { policy: name.clone(), failure },
+            SettingsError::Scope { message, .. } => SettingsError::Scope { policy: name.clone(), message },
             other => other,
         })?;
         let settings_digest = sha256_hex(settings_json.as_bytes());
-        self.links.push(Link { component, name, options, settings, settings_digest, signer, downstream: Reads::all() });
+        self.links.push(Link {
+            component,
+            name,
+            options,
+            settings: settings.encoded,
+            applies_to: settings.applies_to,
+            settings_digest,
+            signer,
+            downstream: Reads::all(),
+        });
         Ok(self)
     }
 
@@ -228,6 +241,7 @@ impl Chain {
                 mode: l.options.mode,
                 on_error: l.options.on_error,
                 signed_by: l.signer.key_id().map(str::to_string),
+                applies_to: l.applies_to.clone(),
             })
             .collect()
     }

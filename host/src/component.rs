@@ -13,6 +13,7 @@ use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
 use recguard_trust::Envelope;
 
+use crate::applies::AppliesTo;
 use crate::decision::{Decision, Descriptor, LogLevel};
 use crate::error::{EvaluateError, LoadError, SettingsError};
 use crate::options::Limits;
@@ -31,7 +32,7 @@ pub const MAX_COMPONENT_MIB: u64 = 128;
 type EvaluateParams<'a> = (&'a wire::Request, &'a [u8]);
 type EvaluateResults = (Result<Decision, String>,);
 type ValidateParams<'a> = (&'a str,);
-type ValidateResults = (Result<Vec<u8>, String>,);
+type ValidateResults = (Result<wire::CheckedSettings, String>,);
 
 /// A compiled policy, ready to be instantiated afresh for each evaluation.
 /// It holds the [`Runtime`] it was compiled for.
@@ -156,7 +157,7 @@ impl PolicyComponent {
         let describe_failed = |failure| LoadError::Describe { origin: origin.clone(), failure };
         let call = call_fresh(runtime, &pre, &limits, |instance, store| {
             let mistyped = |name: &str, e: wasmtime::Error| {
-                wrong_world(format!("export `{name}` does not have the type recguard:policy@0.2.0 gives it: {e:#}"))
+                wrong_world(format!("export `{name}` does not have the type recguard:policy@0.3.0 gives it: {e:#}"))
             };
             let describe_fn = match instance.get_typed_func::<(), (Descriptor,)>(&mut *store, &describe) {
                 Ok(f) => f,
@@ -240,15 +241,19 @@ impl PolicyComponent {
 
     /// Asks the policy, under `limits`, whether `settings` (a JSON object)
     /// are valid; returns them in the policy's own compact encoding, which
-    /// [`PolicyComponent::evaluate`] takes.
-    pub fn validate_settings(&self, settings: &str, limits: &Limits) -> Result<Vec<u8>, SettingsError> {
+    /// [`PolicyComponent::evaluate`] takes, with the requests they let it
+    /// decide anything on (checked against what it reads).
+    pub fn validate_settings(&self, settings: &str, limits: &Limits) -> Result<CheckedSettings, SettingsError> {
         let policy = self.inner.descriptor.name.clone();
         let call = call_fresh(&self.inner.runtime, &self.inner.pre, limits, |instance, store| {
             let func = instance.get_typed_func::<ValidateParams<'_>, ValidateResults>(&mut *store, &self.inner.validate)?;
             Ok(func.call(&mut *store, (settings,))?.0)
         });
         match call {
-            Call::Returned(Ok(encoded)) => Ok(encoded),
+            Call::Returned(Ok(checked)) => match AppliesTo::check(checked.applies_to, self.inner.reads) {
+                Ok(applies_to) => Ok(CheckedSettings { encoded: checked.encoded, applies_to }),
+                Err(message) => Err(SettingsError::Scope { policy, message }),
+            },
             Call::Returned(Err(message)) => Err(SettingsError::Rejected { policy, message }),
             Call::Failed(failure) => Err(SettingsError::Failed { policy, failure }),
             Call::NoSlot(waited) => Err(SettingsError::Failed { policy, failure: no_slot_failure(&self.inner.runtime, waited) }),
@@ -309,6 +314,17 @@ impl PolicyComponent {
         };
         Ok(Evaluation { result, logs: report.logs, elapsed: report.ran, waited: report.waited })
     }
+}
+
+/// Settings a policy accepted, from [`PolicyComponent::validate_settings`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedSettings {
+    /// The policy's own compact encoding of them, which
+    /// [`PolicyComponent::evaluate`] takes.
+    pub encoded: Vec<u8>,
+    /// The requests on which the policy can decide anything with them; a
+    /// [`Chain`](crate::Chain) skips it on the others.
+    pub applies_to: AppliesTo,
 }
 
 /// What the compile cache did for a component when it was loaded.

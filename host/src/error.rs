@@ -60,7 +60,7 @@ pub enum LoadError {
         origin: String,
     },
     /// The bytes are a core module, not a component.
-    #[error("{origin} is a core WebAssembly module, not a component; turn it into a component of recguard:policy@0.2.0 (`cargo xtask build-policies` does, with wit-component)")]
+    #[error("{origin} is a core WebAssembly module, not a component; turn it into a component of recguard:policy@0.3.0 (`cargo xtask build-policies` does, with wit-component)")]
     NotAComponent {
         /// Where the bytes came from.
         origin: String,
@@ -75,7 +75,7 @@ pub enum LoadError {
         source: Source,
     },
     /// The component is not of the `recguard:policy/policy` world.
-    #[error("{origin} is not a recguard:policy@0.2.0 policy: {}", problems.join("; "))]
+    #[error("{origin} is not a recguard:policy@0.3.0 policy: {}", problems.join("; "))]
     WrongWorld {
         /// Where the bytes came from.
         origin: String,
@@ -118,6 +118,14 @@ pub enum SettingsError {
         /// The policy.
         policy: String,
         /// The policy's own message.
+        message: String,
+    },
+    /// The policy declared a scope (`applies-to`) the host cannot use.
+    #[error("policy '{policy}' cannot be used: {message} (a fault of the policy, not of its settings)")]
+    Scope {
+        /// The policy.
+        policy: String,
+        /// What is wrong with its scope.
         message: String,
     },
     /// The policy failed (trapped, or hit a limit) in `validate-settings`.

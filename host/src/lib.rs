@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod applies;
 mod audit_log;
 mod cache;
 mod chain;
@@ -51,9 +52,10 @@ mod trust;
 pub mod wire;
 mod world;
 
+pub use applies::{AppliesTo, REQUIRABLE_PATHS};
 pub use chain::{Chain, ChainBuilder, PolicySummary};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
-pub use component::{sha256_digest, signature_path, CacheUse, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
+pub use component::{sha256_digest, signature_path, CacheUse, CheckedSettings, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
 pub use decision::{Action, Block, Citation, Decision, Descriptor, Finding, ItemAction, LogLevel, Notice, Rerank, TagSetAside};
 pub use error::{one_line, ConfigError, EvaluateError, LoadError, SettingsError};
 pub use options::{

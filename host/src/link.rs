@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::applies::AppliesTo;
 use crate::component::PolicyComponent;
 use crate::error::EvaluateError;
 use crate::merge::Working;
@@ -22,6 +23,8 @@ pub(crate) struct Link {
     /// The settings, in the policy's own encoding (as its
     /// `validate-settings` returned them from the JSON), and the digest of the JSON.
     pub settings: Vec<u8>,
+    /// The requests its settings let it decide anything on; it is skipped on the others.
+    pub applies_to: AppliesTo,
     pub settings_digest: String,
     /// Who vouched for it.
     pub signer: Signer,
@@ -51,12 +54,16 @@ impl Link {
         }
     }
 
-    /// Runs the policy on the request as `working` holds it, checks and
+    /// Runs the policy on the request as `working` holds it (unless the
+    /// request is blocked or outside the policy's scope), checks and
     /// merges its decision (or applies its error policy), and returns its
     /// trace entry. Errs only when no instance slot came free in time.
     pub fn step(&self, working: &mut Working, fail_closed: &FailClosed) -> Result<PolicyTrace, EvaluateError> {
         if let Verdict::Block { policy, .. } = &working.verdict {
             let reason = format!("the request was already blocked by '{policy}'");
+            return Ok(self.trace(Status::Skipped { reason }));
+        }
+        if let Some(reason) = self.applies_to.excludes_columns(&working.request) {
             return Ok(self.trace(Status::Skipped { reason }));
         }
         let mut trace = self.trace(Status::Applied);

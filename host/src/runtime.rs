@@ -25,9 +25,9 @@ const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 const DECOMMIT_BATCH: usize = 8;
 
 /// The interface name of the host's import, as a component sees it.
-pub const HOST_INTERFACE: &str = "recguard:policy/host@0.2.0";
+pub const HOST_INTERFACE: &str = "recguard:policy/host@0.3.0";
 /// The type-only interface every policy imports.
-pub const TYPES_INTERFACE: &str = "recguard:policy/types@0.2.0";
+pub const TYPES_INTERFACE: &str = "recguard:policy/types@0.3.0";
 
 /// Linear memories and tables one policy instance may have; the pool is
 /// sized for this many per instance slot, and components that need more are

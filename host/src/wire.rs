@@ -972,6 +972,58 @@ pub struct Descriptor {
     pub reads: Vec<String>,
 }
 
+/// The requests on which a policy can decide anything, given its
+/// settings: on any other request its decision would be empty, so a chain
+/// does not run it (its trace entry says `skipped`, and why). Each part
+/// narrows the scope; a part left empty (`none`, `false`, no paths) does
+/// not. The chain tests it on the request as the policies before have
+/// left it, from the request alone, so a replay skips the same policies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[component(record)]
+pub struct AppliesTo {
+    /// The surfaces it applies on; `none`: every surface.
+    #[component(name = "surfaces")]
+    #[serde(rename = "surfaces")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surfaces: Option<Vec<Surface>>,
+    /// The users it applies to, by age band; `none`: every user.
+    #[component(name = "age-bands")]
+    #[serde(rename = "age-bands")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_bands: Option<Vec<AgeBand>>,
+    /// With `age-bands`: a user in minors mode is in scope too, whatever
+    /// the age band.
+    #[component(name = "or-minors-mode")]
+    #[serde(rename = "or-minors-mode")]
+    pub or_minors_mode: bool,
+    /// Only users who switched personalised recommendation off.
+    #[component(name = "personalisation-off")]
+    #[serde(rename = "personalisation-off")]
+    pub personalisation_off: bool,
+    /// Fields that must not be empty, as paths the policy reads: a list
+    /// of the user's with an entry ("user.tags"), or a candidate field at
+    /// least one candidate has ("candidates.price", "candidates.topics").
+    #[component(name = "requires")]
+    #[serde(rename = "requires")]
+    pub requires: Vec<String>,
+}
+
+/// Settings as `validate-settings` accepted them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ComponentType, Lift, Lower)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[component(record)]
+pub struct CheckedSettings {
+    /// The policy's own compact encoding of them, which `evaluate` takes.
+    #[component(name = "encoded")]
+    #[serde(rename = "encoded")]
+    pub encoded: Vec<u8>,
+    /// The requests the policy can decide anything on, with these settings.
+    #[component(name = "applies-to")]
+    #[serde(rename = "applies-to")]
+    pub applies_to: AppliesTo,
+}
+
 /// The severity of a log line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ComponentType, Lift, Lower)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

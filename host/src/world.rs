@@ -49,7 +49,7 @@ pub(crate) fn check_world(runtime: &Runtime, component: &Component, origin: &str
     for (name, _) in ty.imports(engine) {
         if name.starts_with("recguard:policy/") && name != HOST_INTERFACE && name != TYPES_INTERFACE {
             problems.push(format!(
-                "it imports `{name}`, another version of the contract; this host runs recguard:policy@0.2.0: rebuild the policy with the current SDK"
+                "it imports `{name}`, another version of the contract; this host runs recguard:policy@0.3.0: rebuild the policy with the current SDK"
             ));
         } else if name != HOST_INTERFACE && name != TYPES_INTERFACE {
             problems.push(format!(

@@ -175,7 +175,7 @@ mod tests {
     fn every_message_and_enum_has_the_fields_and_values_of_its_json_schema() {
         let mut checked = 0;
         for (name, schema) in schemas() {
-            if ["ErrorBody", "PolicyList", "ReloadAnswer", "PolicySummary", "Reads"].contains(&name.as_str()) {
+            if ["ErrorBody", "PolicyList", "ReloadAnswer", "PolicySummary", "AppliesTo", "Reads"].contains(&name.as_str()) {
                 continue;
             }
             let cases = schema["oneOf"].as_array().cloned().unwrap_or_default();

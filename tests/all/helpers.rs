@@ -22,6 +22,22 @@ pub fn load(path: &str) -> PolicyComponent {
         .clone()
 }
 
+/// Every vector of a reference policy (`policies/<policy>/vectors/*.json`, in
+/// name order), as (settings, request JSON).
+pub fn vectors(policy: &str) -> Vec<(serde_json::Value, serde_json::Value)> {
+    let dir = recguard_tests::workspace_root().join("policies").join(policy).join("vectors");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("vectors").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("read");
+            let vector: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            (vector.get("settings").cloned().unwrap_or_else(|| serde_json::json!({})), vector["request"].clone())
+        })
+        .collect()
+}
+
 /// A chain of (component path, options).
 pub fn chain(links: Vec<(&str, PolicyOptions)>) -> Chain {
     let mut builder = Chain::builder(runtime()).trust(recguard_host::Trust::development());

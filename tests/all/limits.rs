@@ -60,7 +60,7 @@ fn a_panic_is_a_trap_and_the_host_carries_on() {
     let panics = PolicyOptions::provider().settings(json!({"behaviour": "panic"})).on_error(OnError::FailOpen);
     let chain = chain(vec![(components::SCRIPTED, panics), (components::MINORS, PolicyOptions::regulator())]);
     for _ in 0..3 {
-        let outcome = chain.evaluate(&simple_request(NOON, "adult", "feed", 2)).unwrap();
+        let outcome = chain.evaluate(&simple_request(NOON, "from12to16", "feed", 2)).unwrap();
         assert_eq!(failure_of(&outcome, "scripted").0, FailureKind::Trap);
         assert_eq!(outcome.trace[1].status, Status::Applied);
     }

@@ -88,7 +88,7 @@ fn a_compiled_component_is_kept_and_reused_and_a_bad_entry_is_replaced() {
     let request = recguard_tests::mixed_request(50, "hot-list");
     let limits = recguard_host::Limits::default();
     let decide = |c: &PolicyComponent| {
-        let settings = c.validate_settings("{}", &limits).unwrap();
+        let settings = c.validate_settings("{}", &limits).unwrap().encoded;
         c.evaluate(&request, &settings, &limits).unwrap().result.unwrap()
     };
     assert_eq!(decide(&again), decide(&first));

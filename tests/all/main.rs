@@ -11,6 +11,7 @@ mod merge;
 mod minimisation;
 mod reference_policies;
 mod requests;
+mod scope;
 mod signing;
 mod suite;
 mod twins;

@@ -113,7 +113,7 @@ fn the_compiled_components_decide_exactly_as_the_native_logic() {
         let native_request = request.to_sdk();
 
         let minors = crate::helpers::load(components::MINORS);
-        let settings = minors.validate_settings("{}", &limits).unwrap();
+        let settings = minors.validate_settings("{}", &limits).unwrap().encoded;
         let wasm = minors.evaluate(&request, &settings, &limits).unwrap().result.unwrap();
         let native = minors::Minors::evaluate(&native_request, &minors::Settings::default());
         let native = native_actions(native);
@@ -121,7 +121,7 @@ fn the_compiled_components_decide_exactly_as_the_native_logic() {
         assert_eq!(host_actions(&wasm), native, "minors on {surface}");
 
         let hot = crate::helpers::load(components::HOT_LIST_INTEGRITY);
-        let settings = hot.validate_settings("{}", &limits).unwrap();
+        let settings = hot.validate_settings("{}", &limits).unwrap().encoded;
         let wasm = hot.evaluate(&request, &settings, &limits).unwrap().result.unwrap();
         let native = hot_list_integrity::HotListIntegrity::evaluate(&native_request, &Default::default());
         assert_eq!(host_actions(&wasm), native_actions(native), "hot-list-integrity on {surface}");

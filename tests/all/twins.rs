@@ -87,16 +87,9 @@ fn generated_requests(count: usize) -> Vec<Request> {
 
 /// Every vector of the policy, as (settings, request).
 fn vectors(policy: &str) -> Vec<(Value, Request)> {
-    let dir = recguard_tests::workspace_root().join("policies").join(policy).join("vectors");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("vectors").map(|e| e.expect("entry").path()).collect();
-    paths.sort();
-    paths
+    crate::helpers::vectors(policy)
         .into_iter()
-        .map(|path| {
-            let vector: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
-            let settings = vector.get("settings").cloned().unwrap_or_else(|| json!({}));
-            (settings, serde_json::from_value(vector["request"].clone()).expect("a valid request"))
-        })
+        .map(|(settings, request)| (settings, serde_json::from_value(request).expect("a valid request")))
         .collect()
 }
 
@@ -105,8 +98,11 @@ fn assert_twins_agree(rust: &str, twins: [&str; 2], policy: &str, settings: Valu
     cases.extend(generated_requests(150).into_iter().map(|request| (settings.clone(), request)));
     for twin in twins {
         for (i, (settings, request)) in cases.iter().enumerate() {
-            let expected = decided(&chain_of(rust, settings), request);
-            let actual = decided(&chain_of(twin, settings), request);
+            let (original, other) = (chain_of(rust, settings), chain_of(twin, settings));
+            let scope = |chain: &Chain| chain.policy_summaries()[0].applies_to.clone();
+            assert_eq!(scope(&other), scope(&original), "{twin} declares another scope than {rust} with {settings}");
+            let expected = decided(&original, request);
+            let actual = decided(&other, request);
             assert_eq!(actual, expected, "{twin} decides otherwise than {rust} on case {i} ({})", request.id);
         }
     }

@@ -47,7 +47,7 @@ fn bench(c: &mut Criterion) {
     let noop = chain_of(&runtime, &[components::NOOP]);
     let empty = mixed_request(0, "feed");
     let native_empty = empty.to_sdk();
-    let noop_settings = sdk_runtime::validate::<noop::Noop>("{}").expect("settings");
+    let noop_settings = sdk_runtime::validate::<noop::Noop>("{}").expect("settings").encoded;
     group.bench_function("wasm", |b| b.iter(|| noop.evaluate(&empty).expect("outcome")));
     group.bench_function("native", |b| {
         b.iter(|| sdk_runtime::evaluate::<noop::Noop>(&native_empty, &noop_settings).expect("decision"))
@@ -55,8 +55,8 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     let both = chain_of(&runtime, &[components::MINORS, components::HOT_LIST_INTEGRITY]);
-    let minors_settings = sdk_runtime::validate::<minors::Minors>("{}").expect("settings");
-    let hot_settings = sdk_runtime::validate::<hot_list_integrity::HotListIntegrity>("{}").expect("settings");
+    let minors_settings = sdk_runtime::validate::<minors::Minors>("{}").expect("settings").encoded;
+    let hot_settings = sdk_runtime::validate::<hot_list_integrity::HotListIntegrity>("{}").expect("settings").encoded;
     let mut group = c.benchmark_group("minors+hot-list");
     for count in [100usize, 1000] {
         let request = mixed_request(count, "hot-list");

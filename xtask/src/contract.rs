@@ -43,7 +43,7 @@ pub fn generate(root: &Path) -> Result<Vec<Generated>> {
     let model = Model {
         resolve: &resolve,
         request_records: reachable(&resolve, &[named("request")?]),
-        decision_types: reachable(&resolve, &[named("decision")?, named("descriptor")?]),
+        decision_types: reachable(&resolve, &[named("decision")?, named("descriptor")?, named("checked-settings")?]),
     };
     let all: Vec<TypeId> = interface.types.values().copied().collect();
     Ok(vec![

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::output;
-use recguard_host::{CacheUse, PolicyComponent};
+use recguard_host::{CacheUse, Limits, PolicyComponent};
 
 /// Print a policy's descriptor and the WIT of its component.
 #[derive(Args)]
@@ -41,6 +41,11 @@ impl InspectCommand {
             "receives: {} (every other request field reaches it empty)",
             component.reads().paths().join(", ")
         ))?;
+        let applies_to = match component.validate_settings(&descriptor.default_settings, &Limits::default()) {
+            Ok(checked) => checked.applies_to.to_string(),
+            Err(error) => format!("(depends on its settings; it refuses its defaults: {})", recguard_host::one_line(&error.to_string())),
+        };
+        output::line(format!("applies to: {applies_to} (with its default settings; skipped on other requests)"))?;
         let defaults: serde_json::Value = serde_json::from_str(&descriptor.default_settings)
             .unwrap_or(serde_json::Value::String(descriptor.default_settings.clone()));
         output::line(format!("default settings:\n{}", serde_json::to_string_pretty(&defaults)?))?;

@@ -46,7 +46,7 @@ from wit_world.imports import host, types
 
 __all__ = [
     "Article", "Decision", "Finding", "RecguardError", "Request", "Candidate", "LocalTime",
-    "SURFACES", "local_time", "parse_clock", "export_policy", "total_order",
+    "SURFACES", "AGE_BANDS", "AppliesTo", "local_time", "parse_clock", "export_policy", "total_order",
 ]
 
 
@@ -120,8 +120,80 @@ for _name, _draft, _final in [
 SURFACES = ("feed", "hot-list", "hot-search", "search", "push", "pop-up", "home-first-screen", "curated-picks", "dispatch", "other")
 
 
+AGE_BANDS = ("unknown", "under8", "from8to12", "from12to16", "from16to18", "adult", "elderly")
+
+
 def _wit_name(member):
     return member.name.lower().replace("_", "-")
+
+
+def _member(enum, name):
+    return enum[name.upper().replace("-", "_")]
+
+
+class AppliesTo:
+    """The requests on which a policy can decide anything, given its settings
+    (`applies-to` in the WIT): a chain skips the policy on any other. Define
+    `applies_to(settings)` in the policy module to narrow it (the default is
+    every request); each call narrows further. On a request outside it,
+    `evaluate` must decide nothing."""
+
+    def __init__(self):
+        self.surfaces = None
+        self.age_bands = None
+        self.minors_mode = False
+        self.personalisation_off = False
+        self.requires = []
+
+    @staticmethod
+    def every_request():
+        """Every request: the policy always runs."""
+        return AppliesTo()
+
+    def on_surfaces(self, surfaces):
+        """Only on these surfaces (by their WIT names, e.g. "dispatch")."""
+        unknown = [s for s in surfaces if s not in SURFACES]
+        if unknown:
+            raise RecguardError(f"applies_to: unknown surface `{unknown[0]}`")
+        self.surfaces = list(surfaces)
+        return self
+
+    def except_on(self, surfaces):
+        """Only on every surface but these."""
+        return self.on_surfaces([s for s in SURFACES if s not in surfaces])
+
+    def for_age_bands(self, bands):
+        """Only for users in these age bands (by their WIT names, e.g. "elderly")."""
+        unknown = [b for b in bands if b not in AGE_BANDS]
+        if unknown:
+            raise RecguardError(f"applies_to: unknown age band `{unknown[0]}`")
+        self.age_bands = list(bands)
+        return self
+
+    def or_minors_mode(self):
+        """With for_age_bands: also for a user in minors mode, whatever the age band."""
+        self.minors_mode = True
+        return self
+
+    def when_personalisation_off(self):
+        """Only for users who switched personalised recommendation off."""
+        self.personalisation_off = True
+        return self
+
+    def requiring(self, path):
+        """Only when the field at `path` (one the policy reads) is not empty, e.g. "user.tags"."""
+        self.requires.append(path)
+        return self
+
+    def to_wit(self):
+        """The contract's form."""
+        return types.AppliesTo(
+            surfaces=None if self.surfaces is None else [_member(types.Surface, s) for s in self.surfaces],
+            age_bands=None if self.age_bands is None else [_member(types.AgeBand, b) for b in self.age_bands],
+            or_minors_mode=self.minors_mode,
+            personalisation_off=self.personalisation_off,
+            requires=list(self.requires),
+        )
 
 
 # ------------------------------------------------------------------ decisions
@@ -596,7 +668,14 @@ def export_policy(policy):
                 raise Err(_message(error)) from None
             if problem:
                 raise Err(str(problem))
-            return json.dumps(settings, ensure_ascii=False).encode("utf-8")
+            try:
+                scope = policy.applies_to(_View(**settings)) if hasattr(policy, "applies_to") else AppliesTo.every_request()
+                if not isinstance(scope, AppliesTo):
+                    raise RecguardError("applies_to must return an AppliesTo")
+                applies_to = scope.to_wit()
+            except Exception as error:  # any escaping exception is the policy's error
+                raise Err(_message(error)) from None
+            return types.CheckedSettings(encoded=json.dumps(settings, ensure_ascii=False).encode("utf-8"), applies_to=applies_to)
 
         def evaluate(self, raw, encoded):
             try:

@@ -72,6 +72,11 @@ impl Policy for AntiAddiction {
         Ok(())
     }
 
+    /// Every surface but the exempt ones.
+    fn applies_to(settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().except_on(&settings.exempt_surfaces)
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         if settings.exempt_surfaces.contains(&request.surface()) {

@@ -1,7 +1,7 @@
 // Disclosure (D14 / F16; D20–22 / F24–26): every served response carries a
 // notice that algorithmic recommendation is used, with the service's
 // algorithm filing number and a link to its public filing page.
-import { Article, Decision, Finding, SURFACES } from "recguard";
+import { AppliesTo, Article, Decision, Finding, SURFACES } from "recguard";
 
 export const name = "disclosure";
 export const version = "0.2.0";
@@ -34,6 +34,11 @@ export function validate(settings) {
   if (unknown !== undefined) {
     return `exempt-surfaces: unknown surface \`${unknown}\`, expected one of ${SURFACES.join(", ")}`;
   }
+}
+
+/** Every surface but the exempt ones. */
+export function appliesTo(settings) {
+  return AppliesTo.everyRequest().exceptOn(settings.exemptSurfaces);
 }
 
 export function evaluate(request, settings) {

@@ -2,7 +2,7 @@
 notice that algorithmic recommendation is used, with the service's algorithm
 filing number and a link to its public filing page."""
 
-from recguard import SURFACES, Article, Decision, Finding
+from recguard import SURFACES, AppliesTo, Article, Decision, Finding
 
 NAME = "disclosure"
 VERSION = "0.2.0"
@@ -33,6 +33,11 @@ def validate(settings):
     if unknown:
         return f"exempt-surfaces: unknown surface `{unknown[0]}`, expected one of {', '.join(SURFACES)}"
     return None
+
+
+def applies_to(settings):
+    """Every surface but the exempt ones."""
+    return AppliesTo.every_request().except_on(settings.exempt_surfaces)
 
 
 def evaluate(request, settings):

@@ -48,6 +48,12 @@ impl Policy for ElderlyAntiFraud {
     const ARTICLES: &'static [Article] = &[Article::F19];
     const READS: &'static [&'static str] = &["user.age-band", "candidates.risk-tags"];
 
+    /// Only elderly users (and users of unknown age, if the settings say so).
+    fn applies_to(settings: &Settings) -> AppliesTo {
+        let unknown = settings.include_unknown_age.then_some(AgeBand::Unknown);
+        AppliesTo::every_request().for_age_bands([AgeBand::Elderly].into_iter().chain(unknown))
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         let protected = match request.user().age_band {

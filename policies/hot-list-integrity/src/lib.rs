@@ -46,6 +46,11 @@ impl Policy for HotListIntegrity {
         settings.check()
     }
 
+    /// Only the ranked surfaces the settings guard.
+    fn applies_to(settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().on_surfaces(settings.surfaces.iter().map(|s| s.surface()))
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         if !settings.surfaces.iter().any(|s| s.is(request.surface())) {

@@ -55,17 +55,21 @@ pub enum RankedSurface {
 }
 
 impl RankedSurface {
+    /// The request's surface this names.
+    pub fn surface(self) -> Surface {
+        match self {
+            RankedSurface::HotList => Surface::HotList,
+            RankedSurface::HotSearch => Surface::HotSearch,
+            RankedSurface::CuratedPicks => Surface::CuratedPicks,
+            RankedSurface::HomeFirstScreen => Surface::HomeFirstScreen,
+            RankedSurface::PopUp => Surface::PopUp,
+            RankedSurface::Search => Surface::Search,
+        }
+    }
+
     /// Whether this is the request's surface.
     pub fn is(self, surface: Surface) -> bool {
-        matches!(
-            (self, surface),
-            (RankedSurface::HotList, Surface::HotList)
-                | (RankedSurface::HotSearch, Surface::HotSearch)
-                | (RankedSurface::CuratedPicks, Surface::CuratedPicks)
-                | (RankedSurface::HomeFirstScreen, Surface::HomeFirstScreen)
-                | (RankedSurface::PopUp, Surface::PopUp)
-                | (RankedSurface::Search, Surface::Search)
-        )
+        self.surface() == surface
     }
 }
 

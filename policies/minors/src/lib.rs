@@ -51,6 +51,13 @@ impl Policy for Minors {
         settings.check()
     }
 
+    /// Only minors: a user in a minor's age band, or in minors mode.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request()
+            .for_age_bands([AgeBand::Under8, AgeBand::From8to12, AgeBand::From12to16, AgeBand::From16to18])
+            .or_minors_mode()
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         let Some(band) = minor_band(&request.user(), settings) else {

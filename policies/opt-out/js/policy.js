@@ -4,7 +4,7 @@
 // the provider's personalised order), and the user's tags are set aside.
 // Items with a recorded editorial pin keep their place: a recorded pin is an
 // editorial decision, not a personal characteristic.
-import { Article, Decision, Finding, compareIds, totalCmp } from "recguard";
+import { AppliesTo, Article, Decision, Finding, compareIds, totalCmp } from "recguard";
 
 export const name = "opt-out";
 export const version = "0.2.0";
@@ -20,6 +20,11 @@ export const defaults = {
 /** A pin by the provider's staff with a recorded reason: editorial, not personal. */
 function recordedPin(candidate) {
   return candidate.operatorActions.some((a) => a.kind === "pin" && a.reason !== undefined && a.reason.trim() !== "");
+}
+
+/** Only users who switched personalisation off. */
+export function appliesTo() {
+  return AppliesTo.everyRequest().whenPersonalisationOff();
 }
 
 export function evaluate(request, settings) {

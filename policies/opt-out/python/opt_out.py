@@ -5,7 +5,7 @@ personalised order), and the user's tags are set aside. Items with a recorded
 editorial pin keep their place: a recorded pin is an editorial decision, not a
 personal characteristic."""
 
-from recguard import Article, Decision, Finding, total_order
+from recguard import AppliesTo, Article, Decision, Finding, total_order
 
 NAME = "opt-out"
 VERSION = "0.2.0"
@@ -22,6 +22,11 @@ DEFAULTS = {
 def recorded_pin(candidate):
     """A pin by the provider's staff with a recorded reason: editorial, not personal."""
     return any(a["kind"] == "pin" and a["reason"] and a["reason"].strip() for a in candidate.operator_actions)
+
+
+def applies_to(settings):
+    """Only users who switched personalisation off."""
+    return AppliesTo.every_request().when_personalisation_off()
 
 
 def evaluate(request, settings):

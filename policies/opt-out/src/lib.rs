@@ -45,6 +45,11 @@ impl Policy for OptOut {
     const READS: &'static [&'static str] =
         &["user.personalisation-off", "user.tags", "candidates.id", "candidates.non-personal-score", "candidates.operator-actions"];
 
+    /// Only users who switched personalisation off.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().when_personalisation_off()
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         if !request.user().personalisation_off {

@@ -52,6 +52,11 @@ impl Policy for PriceFairness {
         Ok(())
     }
 
+    /// Only when some candidate has a price quote.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().requiring("candidates.price")
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         for item in request.candidates() {

@@ -87,6 +87,11 @@ impl Policy for SyntheticLabel {
         Ok(())
     }
 
+    /// Only when some candidate has synthetic-content signals.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().requiring("candidates.synthetic")
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         for item in request.candidates() {

@@ -47,6 +47,11 @@ impl Policy for UserTagGuard {
     const ARTICLES: &'static [Article] = &[Article::D10F10, Article::D15F17];
     const READS: &'static [&'static str] = &["user.tags"];
 
+    /// Only users with tags.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().requiring("user.tags")
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         let keywords: Vec<String> = settings.harmful_keywords.iter().map(|k| k.to_lowercase()).collect();

@@ -50,6 +50,11 @@ impl Policy for WorkerDispatch {
         Ok(())
     }
 
+    /// Only work dispatch.
+    fn applies_to(_settings: &Settings) -> AppliesTo {
+        AppliesTo::every_request().on_surfaces([Surface::Dispatch])
+    }
+
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
         let mut decision = Decision::new();
         if request.surface() != Surface::Dispatch {

@@ -60,6 +60,11 @@ pub struct Settings {
     pub flood_moves: u32,
     /// With `spin`: loop iterations to run.
     pub spin: u64,
+    /// Declare that the policy applies only on these surfaces (it does not
+    /// read the surface, so the host refuses this).
+    pub applies_on: Option<Vec<Surface>>,
+    /// Declare that the policy requires these fields.
+    pub requires: Vec<String>,
 }
 
 /// The scripted policy.
@@ -81,6 +86,14 @@ impl Policy for Scripted {
             }
         }
         Ok(())
+    }
+
+    fn applies_to(settings: &Settings) -> AppliesTo {
+        let mut scope = AppliesTo::every_request();
+        if let Some(surfaces) = &settings.applies_on {
+            scope = scope.on_surfaces(surfaces.iter().copied());
+        }
+        settings.requires.iter().fold(scope, |scope, path| scope.requiring(path.as_str()))
     }
 
     fn evaluate(request: &Request, settings: &Settings) -> Decision {
