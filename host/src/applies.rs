@@ -11,25 +11,47 @@ use serde::Serialize;
 use crate::reads::Reads;
 use crate::wire::{self, CandidateFlags};
 
-/// The fields a scope can require to be non-empty: the user's lists, and the
-/// candidate fields that are lists or optional.
-pub const REQUIRABLE_PATHS: [&str; 15] = [
-    "user.tags",
-    "user.usage.session-topics",
-    "user.guardian-exemptions",
-    "user.not-interested",
-    "candidates.topics",
-    "candidates.risk-tags",
-    "candidates.labels",
-    "candidates.attributes",
-    "candidates.operator-actions",
-    "candidates.synthetic",
-    "candidates.engagement",
-    "candidates.content-hash",
-    "candidates.similarity-key",
-    "candidates.price",
-    "candidates.delivery",
+/// A field a scope can require to be non-empty, resolved from its path once,
+/// when the policy joins a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Required {
+    UserTags,
+    SessionTopics,
+    GuardianExemptions,
+    NotInterested,
+    Topics,
+    RiskTags,
+    Labels,
+    Attributes,
+    OperatorActions,
+    /// Some candidate has this flag.
+    Flag(CandidateFlags),
+}
+
+/// The fields a scope can require to be non-empty, by path: the user's
+/// lists, and the candidate fields that are lists or optional.
+const REQUIRABLE: [(&str, Required); 15] = [
+    ("user.tags", Required::UserTags),
+    ("user.usage.session-topics", Required::SessionTopics),
+    ("user.guardian-exemptions", Required::GuardianExemptions),
+    ("user.not-interested", Required::NotInterested),
+    ("candidates.topics", Required::Topics),
+    ("candidates.risk-tags", Required::RiskTags),
+    ("candidates.labels", Required::Labels),
+    ("candidates.attributes", Required::Attributes),
+    ("candidates.operator-actions", Required::OperatorActions),
+    ("candidates.synthetic", Required::Flag(CandidateFlags::SYNTHETIC)),
+    ("candidates.engagement", Required::Flag(CandidateFlags::ENGAGEMENT)),
+    ("candidates.content-hash", Required::Flag(CandidateFlags::CONTENT_HASH)),
+    ("candidates.similarity-key", Required::Flag(CandidateFlags::SIMILARITY_KEY)),
+    ("candidates.price", Required::Flag(CandidateFlags::PRICE)),
+    ("candidates.delivery", Required::Flag(CandidateFlags::DELIVERY)),
 ];
+
+/// The paths a scope can require to be non-empty (`requires` in `applies-to`).
+pub fn requirable_paths() -> impl Iterator<Item = &'static str> {
+    REQUIRABLE.iter().map(|(path, _)| *path)
+}
 
 /// The requests a policy can decide anything on, as it declared them
 /// (`applies-to` in `wit/policy.wit`), checked against what it reads.
@@ -38,6 +60,9 @@ pub const REQUIRABLE_PATHS: [&str; 15] = [
 #[serde(transparent)]
 pub struct AppliesTo {
     declared: wire::AppliesTo,
+    /// `declared.requires`, resolved.
+    #[serde(skip)]
+    required: Vec<Required>,
 }
 
 /// The schema of the WIT record it holds.
@@ -64,7 +89,7 @@ impl AppliesTo {
 
     /// Checks what a policy declared against what it reads: each part may
     /// narrow only by a field the policy reads, and `requires` names only
-    /// [`REQUIRABLE_PATHS`]. Errs saying what to fix in the policy.
+    /// [`requirable_paths`]. Errs saying what to fix in the policy.
     pub(crate) fn check(declared: wire::AppliesTo, reads: Reads) -> Result<Self, String> {
         let needs = |part: &str, path: &str| {
             if reads.has(path) {
@@ -88,16 +113,18 @@ impl AppliesTo {
         if declared.personalisation_off {
             needs("personalisation off", "user.personalisation-off")?;
         }
+        let mut required = Vec::with_capacity(declared.requires.len());
         for path in &declared.requires {
-            if !REQUIRABLE_PATHS.contains(&path.as_str()) {
+            let Some((_, field)) = REQUIRABLE.iter().find(|(p, _)| *p == path.as_str()) else {
                 return Err(format!(
                     "its applies-to requires `{path}`, which is not a field that can be empty (those are: {})",
-                    REQUIRABLE_PATHS.join(", ")
+                    requirable_paths().collect::<Vec<_>>().join(", ")
                 ));
-            }
+            };
             needs(&format!("`{path}`"), path)?;
+            required.push(*field);
         }
-        Ok(AppliesTo { declared })
+        Ok(AppliesTo { declared, required })
     }
 
     /// The scope as the policy declared it.
@@ -118,30 +145,43 @@ impl AppliesTo {
     /// [`AppliesTo::excludes`] on the request's columns (every field the policy reads is built).
     pub(crate) fn excludes_columns(&self, request: &wire::Request) -> Option<String> {
         let declared = &self.declared;
-        let names = |items: &mut dyn Iterator<Item = &'static str>| items.collect::<Vec<_>>().join(", ");
         if let Some(surfaces) = &declared.surfaces {
             if !surfaces.contains(&request.surface) {
-                let on = if surfaces.is_empty() { "no surface".to_string() } else { names(&mut surfaces.iter().map(|s| s.wit_name())) };
+                let on = surfaces_text(surfaces);
                 return Some(format!("not in scope: it applies on {on}; the request is for {}", request.surface.wit_name()));
             }
         }
         let user = &request.user;
         if let Some(bands) = &declared.age_bands {
-            let minors_mode = declared.or_minors_mode && user.minors_mode;
-            if !bands.contains(&user.age_band) && !minors_mode {
-                let to = names(&mut bands.iter().map(|b| b.wit_name()));
-                let or_mode = if declared.or_minors_mode { " or in minors mode" } else { "" };
-                return Some(format!(
-                    "not in scope: it applies to users aged {to}{or_mode}; this user is {}",
-                    user.age_band.wit_name()
-                ));
+            let in_minors_mode = declared.or_minors_mode && user.minors_mode;
+            if !(bands.contains(&user.age_band) || in_minors_mode) {
+                let to = bands_text(bands, declared.or_minors_mode);
+                return Some(format!("not in scope: it applies to users aged {to}; this user is {}", user.age_band.wit_name()));
             }
         }
         if declared.personalisation_off && !user.personalisation_off {
             return Some("not in scope: it applies only when the user has switched personalisation off".into());
         }
-        let missing = declared.requires.iter().find(|path| !has_any(request, path))?;
-        Some(format!("not in scope: it needs `{missing}`, and the request has none"))
+        let missing = self.required.iter().position(|field| !has_any(request, *field))?;
+        Some(format!("not in scope: it needs `{}`, and the request has none", declared.requires[missing]))
+    }
+}
+
+/// `dispatch, hot-list`, or `no surface`.
+fn surfaces_text(surfaces: &[wire::Surface]) -> String {
+    if surfaces.is_empty() {
+        return "no surface".into();
+    }
+    surfaces.iter().map(|s| s.wit_name()).collect::<Vec<_>>().join(", ")
+}
+
+/// `elderly, unknown`, or `under8, from8to12 or in minors mode`.
+fn bands_text(bands: &[wire::AgeBand], or_minors_mode: bool) -> String {
+    let names = bands.iter().map(|b| b.wit_name()).collect::<Vec<_>>().join(", ");
+    if or_minors_mode {
+        format!("{names} or in minors mode")
+    } else {
+        names
     }
 }
 
@@ -151,13 +191,10 @@ impl std::fmt::Display for AppliesTo {
         let declared = &self.declared;
         let mut parts = Vec::new();
         if let Some(surfaces) = &declared.surfaces {
-            let names: Vec<&str> = surfaces.iter().map(|s| s.wit_name()).collect();
-            parts.push(if names.is_empty() { "no surface".to_string() } else { format!("surfaces {}", names.join(", ")) });
+            parts.push(if surfaces.is_empty() { surfaces_text(surfaces) } else { format!("surfaces {}", surfaces_text(surfaces)) });
         }
         if let Some(bands) = &declared.age_bands {
-            let names: Vec<&str> = bands.iter().map(|b| b.wit_name()).collect();
-            let or_mode = if declared.or_minors_mode { " or in minors mode" } else { "" };
-            parts.push(format!("users aged {}{or_mode}", names.join(", ")));
+            parts.push(format!("users aged {}", bands_text(bands, declared.or_minors_mode)));
         }
         if declared.personalisation_off {
             parts.push("users who switched personalisation off".into());
@@ -173,28 +210,20 @@ impl std::fmt::Display for AppliesTo {
     }
 }
 
-/// Whether the request has an entry in the field at `path` (one of [`REQUIRABLE_PATHS`]).
-fn has_any(request: &wire::Request, path: &str) -> bool {
+/// Whether the request has an entry in `field`.
+fn has_any(request: &wire::Request, field: Required) -> bool {
     let (user, candidates) = (&request.user, &request.candidates);
-    let any_flag = |flag: CandidateFlags| candidates.flags.as_ref().is_some_and(|f| f.iter().any(|f| f.contains(flag)));
     let any_item = |lists: &Option<wire::StringLists>| lists.as_ref().is_some_and(|l| !l.items.ends.is_empty());
-    match path {
-        "user.tags" => user.tags.as_ref().is_some_and(|t| !t.name.ends.is_empty()),
-        "user.usage.session-topics" => user.usage.session_topics.as_ref().is_some_and(|t| !t.topic.ends.is_empty()),
-        "user.guardian-exemptions" => user.guardian_exemptions.as_ref().is_some_and(|e| !e.is_empty()),
-        "user.not-interested" => user.not_interested.as_ref().is_some_and(|n| !n.target.is_empty()),
-        "candidates.topics" => any_item(&candidates.topics),
-        "candidates.risk-tags" => any_item(&candidates.risk_tags),
-        "candidates.labels" => any_item(&candidates.labels),
-        "candidates.attributes" => candidates.attributes.as_ref().is_some_and(|a| !a.key.ends.is_empty()),
-        "candidates.operator-actions" => candidates.operator_actions.as_ref().is_some_and(|a| !a.kind.is_empty()),
-        "candidates.synthetic" => any_flag(CandidateFlags::SYNTHETIC),
-        "candidates.engagement" => any_flag(CandidateFlags::ENGAGEMENT),
-        "candidates.content-hash" => any_flag(CandidateFlags::CONTENT_HASH),
-        "candidates.similarity-key" => any_flag(CandidateFlags::SIMILARITY_KEY),
-        "candidates.price" => any_flag(CandidateFlags::PRICE),
-        "candidates.delivery" => any_flag(CandidateFlags::DELIVERY),
-        // `check` admits only the paths above.
-        _ => true,
+    match field {
+        Required::UserTags => user.tags.as_ref().is_some_and(|t| !t.name.ends.is_empty()),
+        Required::SessionTopics => user.usage.session_topics.as_ref().is_some_and(|t| !t.topic.ends.is_empty()),
+        Required::GuardianExemptions => user.guardian_exemptions.as_ref().is_some_and(|e| !e.is_empty()),
+        Required::NotInterested => user.not_interested.as_ref().is_some_and(|n| !n.target.is_empty()),
+        Required::Topics => any_item(&candidates.topics),
+        Required::RiskTags => any_item(&candidates.risk_tags),
+        Required::Labels => any_item(&candidates.labels),
+        Required::Attributes => candidates.attributes.as_ref().is_some_and(|a| !a.key.ends.is_empty()),
+        Required::OperatorActions => candidates.operator_actions.as_ref().is_some_and(|a| !a.kind.is_empty()),
+        Required::Flag(flag) => candidates.flags.as_ref().is_some_and(|f| f.iter().any(|f| f.contains(flag))),
     }
 }

@@ -52,7 +52,7 @@ mod trust;
 pub mod wire;
 mod world;
 
-pub use applies::{AppliesTo, REQUIRABLE_PATHS};
+pub use applies::{requirable_paths, AppliesTo};
 pub use chain::{Chain, ChainBuilder, PolicySummary};
 pub use check::{MAX_ADDED_LABELS_PER_ISSUER, MAX_LABEL_BYTES};
 pub use component::{sha256_digest, signature_path, CacheUse, CheckedSettings, Evaluation, PolicyComponent, MAX_COMPONENT_MIB};
