@@ -18,13 +18,24 @@ use crate::{wit, AgeBand, Surface};
 ///     AppliesTo::every_request().on_surfaces([Surface::Dispatch])
 /// }
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AppliesTo {
-    surfaces: Option<Vec<Surface>>,
-    age_bands: Option<Vec<AgeBand>>,
-    or_minors_mode: bool,
-    personalisation_off: bool,
-    requires: Vec<String>,
+    /// The contract's record, which the builder fills in.
+    scope: wit::AppliesTo,
+}
+
+impl Default for AppliesTo {
+    fn default() -> Self {
+        AppliesTo {
+            scope: wit::AppliesTo {
+                surfaces: None,
+                age_bands: None,
+                or_minors_mode: false,
+                personalisation_off: false,
+                requires: Vec::new(),
+            },
+        }
+    }
 }
 
 impl AppliesTo {
@@ -35,7 +46,7 @@ impl AppliesTo {
 
     /// Only on these surfaces (none at all: the policy never runs).
     pub fn on_surfaces(mut self, surfaces: impl IntoIterator<Item = Surface>) -> Self {
-        self.surfaces = Some(surfaces.into_iter().collect());
+        self.scope.surfaces = Some(surfaces.into_iter().collect());
         self
     }
 
@@ -46,19 +57,19 @@ impl AppliesTo {
 
     /// Only for users in these age bands (see also [`AppliesTo::or_minors_mode`]).
     pub fn for_age_bands(mut self, bands: impl IntoIterator<Item = AgeBand>) -> Self {
-        self.age_bands = Some(bands.into_iter().collect());
+        self.scope.age_bands = Some(bands.into_iter().collect());
         self
     }
 
     /// With [`AppliesTo::for_age_bands`]: also for a user in minors mode, whatever the age band.
     pub fn or_minors_mode(mut self) -> Self {
-        self.or_minors_mode = true;
+        self.scope.or_minors_mode = true;
         self
     }
 
     /// Only for users who switched personalised recommendation off.
     pub fn when_personalisation_off(mut self) -> Self {
-        self.personalisation_off = true;
+        self.scope.personalisation_off = true;
         self
     }
 
@@ -66,18 +77,12 @@ impl AppliesTo {
     /// list of the user's with an entry (`"user.tags"`), or a candidate field
     /// that at least one candidate has (`"candidates.price"`).
     pub fn requiring(mut self, path: impl Into<String>) -> Self {
-        self.requires.push(path.into());
+        self.scope.requires.push(path.into());
         self
     }
 
     /// The contract's form.
     pub(crate) fn into_wit(self) -> wit::AppliesTo {
-        wit::AppliesTo {
-            surfaces: self.surfaces,
-            age_bands: self.age_bands,
-            or_minors_mode: self.or_minors_mode,
-            personalisation_off: self.personalisation_off,
-            requires: self.requires,
-        }
+        self.scope
     }
 }
