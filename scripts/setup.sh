@@ -24,6 +24,21 @@ if [ ! -x "$toolchains/python/bin/componentize-py" ]; then
   "$toolchains/python/bin/pip" install --quiet --disable-pip-version-check -r "$toolchains/requirements.txt"
 fi
 
+# The library that gives componentize-qjs a fixed clock and fixed entropy while
+# it pre-initialises a policy, so that its builds are reproducible
+# (toolchains/deterministic-build.c; Linux with glibc).
+shim_source="$toolchains/deterministic-build.c"
+shim="$toolchains/lib/libdeterministic-build.so"
+if [ "$(uname -s)" = Linux ] && { [ ! -f "$shim" ] || [ "$shim_source" -nt "$shim" ]; }; then
+  if command -v cc >/dev/null; then
+    echo "setup: building toolchains/lib/libdeterministic-build.so"
+    mkdir -p "$toolchains/lib"
+    cc -shared -fPIC -O2 -Wall -o "$shim" "$shim_source" -ldl
+  else
+    echo "setup: no C compiler (cc): JavaScript builds will work but not be reproducible" >&2
+  fi
+fi
+
 target=wasm32-unknown-unknown
 if rustup target list --installed 2>/dev/null | grep -qx "$target"; then
   exit 0

@@ -34,14 +34,32 @@ pub struct Built {
     pub stripped: Vec<String>,
     /// How long the build took.
     pub took: Duration,
+    /// Whether building the same source with the same toolchains gives these
+    /// very bytes again (`None` for Rust, where that depends on the folders
+    /// cargo builds from).
+    pub reproducible: Option<Reproducible>,
+}
+
+/// Whether a build can be repeated bit for bit, so that anyone holding the
+/// source and the pinned toolchains can check that a signed component was
+/// built from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reproducible {
+    /// The same source and toolchains give the same bytes.
+    Yes,
+    /// They may not, for the reason given.
+    No(String),
 }
 
 /// Builds `project` into a checked component at `out`.
 pub fn build(project: &Project, out: &Path) -> Result<Built> {
     let started = Instant::now();
-    let raw = match project.componentizer() {
-        Some(componentizer) => script::componentize(project, componentizer)?,
-        None => build_rust(project)?,
+    let (raw, reproducible) = match project.componentizer() {
+        Some(componentizer) => {
+            let (bytes, reproducible) = script::componentize(project, componentizer)?;
+            (bytes, Some(reproducible))
+        }
+        None => (build_rust(project)?, None),
     };
     let (component, stripped) = strip::strip_exports(&raw, &world::exports())?;
     let summary = world::check(&component).with_context(|| format!("the component built from {}", project.dir.display()))?;
@@ -49,7 +67,7 @@ pub fn build(project: &Project, out: &Path) -> Result<Built> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     std::fs::write(out, &component).with_context(|| format!("writing {}", out.display()))?;
-    Ok(Built { path: out.to_path_buf(), bytes: component.len(), imports: summary.imports, stripped, took: started.elapsed() })
+    Ok(Built { path: out.to_path_buf(), bytes: component.len(), imports: summary.imports, stripped, took: started.elapsed(), reproducible })
 }
 
 /// Compiles a Rust project (its own Cargo workspace) and componentizes it.

@@ -11,6 +11,13 @@
 //!   host that runs it;
 //! - the entry (`main.js` or `app.py`), which exports the project's policy
 //!   through the SDK's glue (`exportPolicy` / `export_policy`).
+//!
+//! The componentizers run the policy's top level once at build time and
+//! snapshot the engine's memory, and during that run the engine reads the
+//! build machine's clock and entropy. For QuickJS, the componentizer runs with
+//! `toolchains/deterministic-build.c` preloaded, which gives it a fixed clock
+//! and fixed bytes, so that the same source and toolchains give the same
+//! component ([`Reproducible`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,7 +25,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::project::{Language, Project};
-use crate::toolchains::Componentizer;
+use crate::toolchains::{deterministic_build_library, Componentizer};
+use crate::Reproducible;
 
 /// The JavaScript SDK, as this recguard was built with it.
 pub const JS_SDK: &str = include_str!("../../guest-sdk/js/recguard.js");
@@ -39,8 +47,9 @@ export const evaluate = exported.evaluate;\n";
 const PYTHON_ENTRY: &str = "import recguard\nimport {module}\n\nWitWorld = recguard.export_policy({module})\n";
 
 /// Builds a JavaScript or Python project into a component (not yet stripped
-/// of its build-time exports) and returns its bytes.
-pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<Vec<u8>> {
+/// of its build-time exports) and returns its bytes, and whether building
+/// again gives the same ones.
+pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<(Vec<u8>, Reproducible)> {
     let program = componentizer.locate()?;
     let staging = project.work_dir.join("recguard-build").join(match project.language {
         Language::Python => "python",
@@ -59,6 +68,7 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<V
     std::fs::write(wit_dir.join("policy.wit"), POLICY_WIT)?;
     let out = staging.join("component.wasm");
     let mut command = Command::new(&program);
+    let reproducible = fix_clock_and_entropy(&mut command, componentizer);
     match componentizer {
         Componentizer::QuickJs | Componentizer::StarlingMonkey => {
             std::fs::write(staging.join("recguard.js"), JS_SDK)?;
@@ -116,7 +126,51 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<V
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    std::fs::read(&out).with_context(|| format!("{} wrote no component at {}", componentizer.program(), out.display()))
+    let bytes = std::fs::read(&out).with_context(|| format!("{} wrote no component at {}", componentizer.program(), out.display()))?;
+    Ok((bytes, reproducible))
+}
+
+/// Runs the componentizer with a fixed clock and fixed entropy where that
+/// makes its output reproducible, and says whether it does.
+fn fix_clock_and_entropy(command: &mut Command, componentizer: Componentizer) -> Reproducible {
+    match componentizer {
+        Componentizer::QuickJs => match deterministic_build_library() {
+            Some(library) => {
+                let preload = match std::env::var_os("LD_PRELOAD") {
+                    Some(existing) if !existing.is_empty() => {
+                        let mut both = library.into_os_string();
+                        both.push(" ");
+                        both.push(existing);
+                        both
+                    }
+                    _ => library.into_os_string(),
+                };
+                // The library fixes what code in componentize-qjs's native
+                // module (where its Wizer runs) reads, and nothing else.
+                command.env("LD_PRELOAD", preload).env("RECGUARD_DETERMINISTIC_IN", "componentize-qjs").env("SOURCE_DATE_EPOCH", "0");
+                Reproducible::Yes
+            }
+            None if cfg!(all(target_os = "linux", target_env = "gnu")) => Reproducible::No(
+                "toolchains/lib/libdeterministic-build.so is missing (./scripts/setup.sh builds it), so the build-time \
+                 snapshot holds this machine's clock and random bytes"
+                    .into(),
+            ),
+            None => Reproducible::No(
+                "fixing the build-time clock and random bytes needs Linux with glibc, so the snapshot holds this \
+                 machine's"
+                    .into(),
+            ),
+        },
+        Componentizer::StarlingMonkey => Reproducible::No(
+            "componentize-js snapshots StarlingMonkey with this machine's clock and random bytes; use QuickJS (the \
+             default engine) for reproducible builds"
+                .into(),
+        ),
+        Componentizer::Python => Reproducible::No(
+            "componentize-py's snapshot holds CPython heap addresses and counters that differ from build to build"
+                .into(),
+        ),
+    }
 }
 
 /// Whether a file or folder of a project is part of its source, which a

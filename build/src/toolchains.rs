@@ -59,6 +59,16 @@ impl Componentizer {
     }
 }
 
+/// The library that fixes the clock and entropy a componentizer's build-time
+/// pre-initialisation sees (`toolchains/deterministic-build.c`, which
+/// `scripts/setup.sh` compiles into `toolchains/lib/`), if it is installed.
+pub fn deterministic_build_library() -> Option<PathBuf> {
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
+        return None;
+    }
+    toolchain_dirs().into_iter().map(|dir| dir.join("lib/libdeterministic-build.so")).find(|path| path.is_file())
+}
+
 /// The folders searched for installed toolchains, in order.
 pub fn toolchain_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();

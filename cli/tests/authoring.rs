@@ -39,6 +39,12 @@ fn a_new_project_in_each_language_builds_passes_its_vectors_and_is_signed() {
         let said = text(&built);
         assert!(said.contains(&format!("target/policies/{name}.wasm")), "{said}");
         assert!(!said.contains("wasi"), "{language}: the component imports WASI: {said}");
+        // A build says whether it can be repeated bit for bit (see the test below).
+        match language {
+            "js" => assert!(said.contains("; reproducible"), "{said}"),
+            "python" => assert!(said.contains("; not reproducible: componentize-py"), "{said}"),
+            _ => assert!(!said.contains("reproducible"), "{said}"),
+        }
         let tested = recguard(&project, &["test", "."]);
         assert!(tested.status.success(), "{language}: {}", text(&tested));
         assert!(text(&tested).contains("2 passed, 0 failed"), "{}", text(&tested));
@@ -80,6 +86,28 @@ fn a_javascript_project_builds_for_starlingmonkey_too() {
     // Checked against the contract's world when built; running its vectors
     // would compile 12 MB of code, which the QuickJS project above already covers.
     assert!(said.contains("imports recguard:policy/types@0.3.0, recguard:policy/host@0.3.0"), "{said}");
+    assert!(said.contains("; not reproducible: componentize-js"), "{said}");
+}
+
+#[test]
+fn a_quickjs_build_is_reproducible() {
+    // Two builds of one source, in two folders at two different times, give
+    // the same bytes: QuickJS's build-time snapshot holds no clock reading or
+    // random bytes of the machine that built it.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut components = Vec::new();
+    for folder in ["first", "second"] {
+        let parent = scratch.path().join(folder);
+        std::fs::create_dir_all(&parent).unwrap();
+        let created = recguard(&parent, &["new", "same-source", "--lang", "js"]);
+        assert!(created.status.success(), "{}", text(&created));
+        let built = recguard(&parent.join("same-source"), &["build"]);
+        assert!(built.status.success(), "{}", text(&built));
+        assert!(text(&built).contains("; reproducible"), "{}", text(&built));
+        components.push(std::fs::read(parent.join("same-source/target/policies/same-source.wasm")).unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+    assert!(components[0] == components[1], "two builds of the same source differ");
 }
 
 const JS_AMBIENT: &str = r#"import { Article, Decision, Finding } from "recguard";

@@ -118,7 +118,8 @@ pub fn build_twins(root: &Path) -> Result<Vec<PathBuf>> {
 
 /// What a twin's last build was made from and what it wrote: the digest of
 /// its inputs (the project's files, the SDKs and the contract this build of
-/// recguard carries, the pinned toolchains' lock files), and the size and
+/// recguard carries, the pinned toolchains' lock files and the
+/// deterministic-build library), and the size and
 /// modification time of the component it wrote.
 #[derive(Debug, PartialEq)]
 pub struct TwinStamp {
@@ -150,7 +151,11 @@ impl TwinStamp {
             hasher.update((text.len() as u64).to_le_bytes());
             hasher.update(text.as_bytes());
         }
-        for lock in ["toolchains/package-lock.json", "toolchains/requirements.txt"] {
+        // The deterministic-build library decides whether a QuickJS build is
+        // reproducible: a twin built without it is built again once it is there.
+        for lock in
+            ["toolchains/package-lock.json", "toolchains/requirements.txt", "toolchains/lib/libdeterministic-build.so"]
+        {
             let bytes = std::fs::read(root.join(lock)).unwrap_or_default();
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);

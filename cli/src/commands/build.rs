@@ -30,8 +30,13 @@ impl BuildCommand {
         // is happening (on standard error, so that standard output stays the result).
         eprintln!("{}", what_building_takes(&project));
         let built = recguard_build::build(&project, &out)?;
+        let reproducible = match &built.reproducible {
+            Some(recguard_build::Reproducible::Yes) => "; reproducible".to_string(),
+            Some(recguard_build::Reproducible::No(why)) => format!("; not reproducible: {why}"),
+            None => String::new(),
+        };
         output::line(format!(
-            "built {} ({:.1} MB, {:.1} s): imports {}{}",
+            "built {} ({:.1} MB, {:.1} s): imports {}{}{reproducible}",
             built.path.display(),
             built.bytes as f64 / 1e6,
             built.took.as_secs_f64(),
