@@ -11,6 +11,12 @@
 //!
 //! Precompiled code is machine code that the host runs: the cache directory
 //! must be writable only by the host's user (it is created with mode 0700).
+//!
+//! Entries are mapped into memory, not read: while a component loaded from an
+//! entry lives, the entry must not be changed in place (truncating it would
+//! crash the process that maps it). The cache only ever replaces an entry by
+//! renaming a new file over it; to clear the cache, delete its files or the
+//! directory, which is safe while hosts run.
 
 use std::hash::Hasher;
 use std::io::Write;
@@ -63,15 +69,24 @@ impl CompileCache {
     }
 
     /// The precompiled component with this digest, if the cache holds a usable one.
+    ///
+    /// The entry is mapped, not read: its pages are loaded as the code runs,
+    /// and nothing is copied (a 35 MB entry of a Python policy is otherwise
+    /// read and then copied again into executable memory on every start).
     pub fn load(&self, engine: &Engine, digest: &str) -> Option<Component> {
-        let bytes = std::fs::read(self.entry(digest)).ok()?;
-        // SAFETY: the bytes are an entry this cache wrote with
+        let entry = self.entry(digest);
+        if !entry.is_file() {
+            return None;
+        }
+        // SAFETY: the file is an entry this cache wrote with
         // `Component::serialize` for an engine of the same compatibility hash
         // (the file name says so, and wasmtime checks its own header and
         // refuses a mismatch, which is then recompiled). The directory is the
-        // host's own (mode 0700), as trusted as the host's binary.
+        // host's own (mode 0700), as trusted as the host's binary. An entry is
+        // never changed in place while it may be mapped: `store` writes a new
+        // file and renames it over the old one.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize(engine, &bytes) };
+        let component = unsafe { Component::deserialize_file(engine, &entry) };
         component.ok()
     }
 

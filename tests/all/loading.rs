@@ -94,7 +94,11 @@ fn a_compiled_component_is_kept_and_reused_and_a_bad_entry_is_replaced() {
     assert_eq!(decide(&again), decide(&first));
 
     // A damaged entry is not trusted: the component is compiled again and the entry replaced.
+    // (It is damaged as a disk or a tool would leave it, as a new file: an entry
+    // is mapped while a component loaded from it lives, and the cache never
+    // changes one in place.)
     let entry = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "cwasm")).unwrap();
+    std::fs::remove_file(&entry).unwrap();
     std::fs::write(&entry, b"not precompiled code").unwrap();
     let rebuilt = PolicyComponent::load_file(&runtime, components::MINORS).unwrap();
     assert_eq!(rebuilt.cache_use(), &CacheUse::Stored);
