@@ -17,14 +17,27 @@
 //! crash the process that maps it). The cache only ever replaces an entry by
 //! renaming a new file over it; to clear the cache, delete its files or the
 //! directory, which is safe while hosts run.
+//!
+//! The cache does not grow without bound: a hit marks its entry used (its
+//! modification time), and each time an entry is stored, entries unused for
+//! [`UNUSED_DAYS`] days are deleted, those of other engines (another
+//! wasmtime, other settings) included, and so are temporary files that a
+//! crashed writer left behind.
 
 use std::hash::Hasher;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::Engine;
+
+/// Entries not used for this many days are deleted when a new one is stored.
+pub(crate) const UNUSED_DAYS: u64 = 30;
+
+/// A temporary file older than this is a crashed writer's and is deleted.
+const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// A directory of precompiled components.
 #[derive(Debug)]
@@ -86,8 +99,13 @@ impl CompileCache {
         // never changed in place while it may be mapped: `store` writes a new
         // file and renames it over the old one.
         #[allow(unsafe_code)]
-        let component = unsafe { Component::deserialize_file(engine, &entry) };
-        component.ok()
+        let component = unsafe { Component::deserialize_file(engine, &entry) }.ok()?;
+        // Mark the entry used, so that pruning keeps it; failing to only
+        // makes it look older.
+        if let Ok(file) = std::fs::File::open(&entry) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+        Some(component)
     }
 
     /// Keeps `component` under `digest`. Failing to write only costs a later
@@ -99,6 +117,31 @@ impl CompileCache {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temporary, &entry)
+        std::fs::rename(&temporary, &entry)?;
+        self.prune(SystemTime::now());
+        Ok(())
+    }
+
+    /// Deletes entries unused for [`UNUSED_DAYS`] days as of `now`, and
+    /// abandoned temporary files. Best effort: a file that cannot be read or
+    /// deleted is left.
+    fn prune(&self, now: SystemTime) {
+        let Ok(files) = std::fs::read_dir(&self.dir) else { return };
+        let unused = Duration::from_secs(UNUSED_DAYS * 24 * 3600);
+        for file in files.flatten() {
+            let path = file.path();
+            let Some(extension) = path.extension().and_then(|e| e.to_str()) else { continue };
+            let limit = if extension == "cwasm" {
+                unused
+            } else if extension.starts_with("tmp") {
+                ABANDONED_AFTER
+            } else {
+                continue;
+            };
+            let age = file.metadata().and_then(|m| m.modified()).ok().and_then(|modified| now.duration_since(modified).ok());
+            if age.is_some_and(|age| age > limit) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
     }
 }

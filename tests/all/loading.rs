@@ -105,3 +105,41 @@ fn a_compiled_component_is_kept_and_reused_and_a_bad_entry_is_replaced() {
     assert_eq!(PolicyComponent::load_file(&runtime, components::MINORS).unwrap().cache_use(), &CacheUse::Hit);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_compile_cache_forgets_what_was_not_used_for_thirty_days() {
+    use recguard_host::{CacheUse, Runtime, RuntimeOptions};
+    use std::time::{Duration, SystemTime};
+    let dir = tempfile::tempdir().unwrap();
+    let days_ago = |days: u64| SystemTime::now() - Duration::from_secs(days * 24 * 3600);
+    let age = |path: &std::path::Path, when: SystemTime| std::fs::File::open(path).unwrap().set_modified(when).unwrap();
+    let old = dir.path().join("0000-0000000000000000.cwasm");
+    let recent = dir.path().join("1111-0000000000000000.cwasm");
+    let abandoned = dir.path().join("2222-0000000000000000.tmp4242");
+    let unrelated = dir.path().join("notes.txt");
+    for (path, when) in [(&old, days_ago(31)), (&recent, days_ago(29)), (&abandoned, days_ago(2)), (&unrelated, days_ago(400))] {
+        std::fs::write(path, b"x").unwrap();
+        age(path, when);
+    }
+    let runtime = Runtime::new(RuntimeOptions { cache_dir: Some(dir.path().to_path_buf()), ..RuntimeOptions::default() }).unwrap();
+
+    // Storing an entry sweeps: what was unused for more than 30 days goes, and
+    // a temporary file a crashed writer left; the rest stays.
+    let stored = PolicyComponent::load_file(&runtime, components::NOOP).unwrap();
+    assert_eq!(stored.cache_use(), &CacheUse::Stored);
+    assert!(!old.exists() && !abandoned.exists());
+    assert!(recent.exists() && unrelated.exists());
+
+    // A hit marks its entry used, so that an entry in use is never swept.
+    let hex = stored.digest().strip_prefix("sha256:").unwrap().to_string();
+    let entry = |hex: &str| {
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains(hex)).unwrap()
+    };
+    let noop = entry(&hex);
+    age(&noop, days_ago(45));
+    assert_eq!(PolicyComponent::load_file(&runtime, components::NOOP).unwrap().cache_use(), &CacheUse::Hit);
+    assert_eq!(PolicyComponent::load_file(&runtime, components::MINORS).unwrap().cache_use(), &CacheUse::Stored);
+    assert!(noop.exists(), "an entry used today was swept");
+    let modified = std::fs::metadata(&noop).unwrap().modified().unwrap();
+    assert!(SystemTime::now().duration_since(modified).unwrap() < Duration::from_secs(3600));
+}
