@@ -10,12 +10,15 @@
  *
  * `recguard build` preloads this library (LD_PRELOAD) into the componentizer's
  * process with RECGUARD_DETERMINISTIC_IN naming the componentizer's native
- * library (e.g. `componentize-qjs`). Calls made from code in that library get:
+ * library or program (e.g. `componentize-qjs`). Calls made from code in that library get:
  *   - getrandom / getentropy: the same bytes on every call (a fixed xorshift
  *     sequence from a fixed seed, restarted per call, so that the order in
  *     which threads call cannot matter);
- *   - clock_gettime: a fixed instant (CLOCK_REALTIME: SOURCE_DATE_EPOCH, or 0;
- *     every other clock: one second).
+ *   - clock_gettime: a clock that starts at a fixed instant (CLOCK_REALTIME:
+ *     SOURCE_DATE_EPOCH, or 0; every other clock: one second) and advances
+ *     one microsecond per reading, counted per thread: code that waits for
+ *     time to pass still sees it pass, and a thread that runs the same way
+ *     reads the same times.
  * Calls from anything else in the process (node, V8, libuv) go to libc
  * unchanged. Only the build is affected: a policy never sees the build
  * machine's clock or entropy at run time (recguard gives it neither).
@@ -25,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h> /* program_invocation_name */
 #include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,7 +62,9 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
         if (from + segment->p_memsz > end) end = from + segment->p_memsz;
     }
     if (search->address < start || search->address >= end) return 0;
-    if (info->dlpi_name == NULL || strstr(info->dlpi_name, search->name) == NULL) return -1;
+    /* The main program's entry has an empty name. */
+    const char *object = info->dlpi_name != NULL && info->dlpi_name[0] != '\0' ? info->dlpi_name : program_invocation_name;
+    if (object == NULL || strstr(object, search->name) == NULL) return -1;
     library_start = start;
     library_end = end;
     return 1;
@@ -108,8 +114,14 @@ int getentropy(void *buffer, size_t length) {
 int clock_gettime(clockid_t clock, struct timespec *time) {
     if (from_componentizer(__builtin_return_address(0))) {
         const char *epoch = getenv("SOURCE_DATE_EPOCH");
-        time->tv_sec = clock == CLOCK_REALTIME ? (epoch != NULL ? strtoll(epoch, NULL, 10) : 0) : 1;
-        time->tv_nsec = 0;
+        /* Each thread's clock advances 1 µs per reading, from a fixed start:
+         * code that waits for time to pass still sees it pass, and a thread
+         * that runs the same way reads the same times. */
+        static __thread uint64_t readings;
+        uint64_t elapsed_ns = 1000 * readings++;
+        int64_t start = clock == CLOCK_REALTIME ? (epoch != NULL ? strtoll(epoch, NULL, 10) : 0) : 1;
+        time->tv_sec = start + (int64_t)(elapsed_ns / 1000000000);
+        time->tv_nsec = (long)(elapsed_ns % 1000000000);
         return 0;
     }
     static int (*real)(clockid_t, struct timespec *);

@@ -162,12 +162,13 @@ fn fix_clock_and_entropy(command: &mut Command, componentizer: Componentizer) ->
             ),
         },
         Componentizer::StarlingMonkey => Reproducible::No(
-            "componentize-js snapshots StarlingMonkey with this machine's clock and random bytes; use QuickJS (the \
-             default engine) for reproducible builds"
+            "componentize-js's output differs from build to build, even with a fixed clock and fixed random bytes; \
+             use QuickJS (the default engine) for reproducible builds"
                 .into(),
         ),
         Componentizer::Python => Reproducible::No(
-            "componentize-py's snapshot holds CPython heap addresses and counters that differ from build to build"
+            "componentize-py's snapshot holds the modification times of the files it writes for each build \
+             (Python's import system keeps them)"
                 .into(),
         ),
     }
