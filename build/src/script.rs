@@ -157,7 +157,7 @@ fn fix_clock_and_entropy(command: &mut Command, componentizer: Componentizer) ->
             ),
             None => Reproducible::No(
                 "fixing the build-time clock and random bytes needs Linux with glibc, so the snapshot holds this \
-                 machine's"
+                 machine's clock and random bytes"
                     .into(),
             ),
         },
@@ -167,8 +167,8 @@ fn fix_clock_and_entropy(command: &mut Command, componentizer: Componentizer) ->
                 .into(),
         ),
         Componentizer::Python => Reproducible::No(
-            "componentize-py's snapshot holds the modification times of the files it writes for each build \
-             (Python's import system keeps them)"
+            "componentize-py's snapshot holds the modification times of the files it reads for each build \
+             (Python's import system keeps them), and a few other values that differ"
                 .into(),
         ),
     }
