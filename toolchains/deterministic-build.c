@@ -14,11 +14,10 @@
  *   - getrandom / getentropy: the same bytes on every call (a fixed xorshift
  *     sequence from a fixed seed, restarted per call, so that the order in
  *     which threads call cannot matter);
- *   - clock_gettime: a clock that starts at a fixed instant (CLOCK_REALTIME:
- *     SOURCE_DATE_EPOCH, or 0; every other clock: one second) and advances
- *     one microsecond per reading, counted per thread: code that waits for
- *     time to pass still sees it pass, and a thread that runs the same way
- *     reads the same times.
+ *   - clock_gettime: a fixed instant (CLOCK_REALTIME: SOURCE_DATE_EPOCH, or 0;
+ *     every other clock: one second). Code that waits for time to pass would
+ *     wait forever, so the library is for componentizers that do not
+ *     (componentize-qjs does not; componentize-js's Wizer run does).
  * Calls from anything else in the process (node, V8, libuv) go to libc
  * unchanged. Only the build is affected: a policy never sees the build
  * machine's clock or entropy at run time (recguard gives it neither).
@@ -114,14 +113,12 @@ int getentropy(void *buffer, size_t length) {
 int clock_gettime(clockid_t clock, struct timespec *time) {
     if (from_componentizer(__builtin_return_address(0))) {
         const char *epoch = getenv("SOURCE_DATE_EPOCH");
-        /* Each thread's clock advances 1 µs per reading, from a fixed start:
-         * code that waits for time to pass still sees it pass, and a thread
-         * that runs the same way reads the same times. */
-        static __thread uint64_t readings;
-        uint64_t elapsed_ns = 1000 * readings++;
-        int64_t start = clock == CLOCK_REALTIME ? (epoch != NULL ? strtoll(epoch, NULL, 10) : 0) : 1;
-        time->tv_sec = start + (int64_t)(elapsed_ns / 1000000000);
-        time->tv_nsec = (long)(elapsed_ns % 1000000000);
+        /* A clock that stands still. (One that advanced per reading was
+         * tried: how often a thread reads the clock while it waits for the
+         * compiler's other threads depends on the machine's load, and so did
+         * the snapshot.) */
+        time->tv_sec = clock == CLOCK_REALTIME ? (epoch != NULL ? strtoll(epoch, NULL, 10) : 0) : 1;
+        time->tv_nsec = 0;
         return 0;
     }
     static int (*real)(clockid_t, struct timespec *);
