@@ -35,7 +35,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* The address range of the componentizer's library, once it is known. */
+/* The address range of the componentizer's library, once it is known. Threads
+ * may find it at the same time: `library_end` is published last (release) and
+ * read first (acquire), so a thread that sees it also sees `library_start`. */
 static uintptr_t library_start;
 static uintptr_t library_end;
 
@@ -64,15 +66,16 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
     /* The main program's entry has an empty name. */
     const char *object = info->dlpi_name != NULL && info->dlpi_name[0] != '\0' ? info->dlpi_name : program_invocation_name;
     if (object == NULL || strstr(object, search->name) == NULL) return -1;
-    library_start = start;
-    library_end = end;
+    __atomic_store_n(&library_start, start, __ATOMIC_RELAXED);
+    __atomic_store_n(&library_end, end, __ATOMIC_RELEASE);
     return 1;
 }
 
 /* Whether the code at `caller` belongs to the componentizer's library. */
 static int from_componentizer(const void *caller) {
     uintptr_t address = (uintptr_t)caller;
-    if (library_end != 0) return address >= library_start && address < library_end;
+    uintptr_t end = __atomic_load_n(&library_end, __ATOMIC_ACQUIRE);
+    if (end != 0) return address >= __atomic_load_n(&library_start, __ATOMIC_RELAXED) && address < end;
     const char *name = getenv("RECGUARD_DETERMINISTIC_IN");
     if (name == NULL || *name == '\0') return 0;
     struct search search = {address, name};

@@ -153,10 +153,10 @@ impl TwinStamp {
         }
         // The deterministic-build library decides whether a QuickJS build is
         // reproducible: a twin built without it is built again once it is there.
-        for lock in
+        for toolchain_file in
             ["toolchains/package-lock.json", "toolchains/requirements.txt", "toolchains/lib/libdeterministic-build.so"]
         {
-            let bytes = std::fs::read(root.join(lock)).unwrap_or_default();
+            let bytes = std::fs::read(root.join(toolchain_file)).unwrap_or_default();
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);
         }
