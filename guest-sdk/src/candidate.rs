@@ -19,21 +19,25 @@ impl<'a> Candidates<'a> {
     }
 
     /// How many there are.
+    #[inline]
     pub fn len(&self) -> usize {
         self.columns.count as usize
     }
 
     /// True if there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.columns.count == 0
     }
 
     /// The candidate at `index`, if there is one.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<Candidate<'a>> {
         (index < self.len()).then_some(Candidate { columns: self.columns, index })
     }
 
     /// Every candidate, best first.
+    #[inline]
     pub fn iter(&self) -> CandidateIter<'a> {
         CandidateIter { columns: self.columns, range: 0..self.len() }
     }
@@ -42,6 +46,7 @@ impl<'a> Candidates<'a> {
 impl<'a> IntoIterator for Candidates<'a> {
     type Item = Candidate<'a>;
     type IntoIter = CandidateIter<'a>;
+    #[inline]
     fn into_iter(self) -> CandidateIter<'a> {
         self.iter()
     }
@@ -56,15 +61,18 @@ pub struct CandidateIter<'a> {
 
 impl<'a> Iterator for CandidateIter<'a> {
     type Item = Candidate<'a>;
+    #[inline]
     fn next(&mut self) -> Option<Candidate<'a>> {
         self.range.next().map(|index| Candidate { columns: self.columns, index })
     }
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.range.size_hint()
     }
 }
 
 impl DoubleEndedIterator for CandidateIter<'_> {
+    #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
         self.range.next_back().map(|index| Candidate { columns: self.columns, index })
     }
@@ -145,35 +153,42 @@ pub struct Candidate<'a> {
     index: usize,
 }
 
+#[inline]
 fn at<T: Copy + Default>(column: &[T], i: usize) -> T {
     column.get(i).copied().unwrap_or_default()
 }
 
 impl<'a> Candidate<'a> {
     /// The candidate's position in the list as the policy received it.
+    #[inline]
     pub fn index(&self) -> u32 {
         self.index as u32
     }
 
+    #[inline]
     fn has(&self, flag: CandidateFlags) -> bool {
         column(&self.columns.flags).get(self.index).is_some_and(|f| f.contains(flag))
     }
 
     /// The item's id, unique within the request.
+    #[inline]
     pub fn id(&self) -> &'a str {
         string(strings(&self.columns.id), self.index)
     }
 
     /// The author's or seller's id.
+    #[inline]
     pub fn author(&self) -> &'a str {
         string(strings(&self.columns.author), self.index)
     }
 
     /// What the item is.
+    #[inline]
     pub fn kind(&self) -> ItemKind {
         column(&self.columns.kind).get(self.index).copied().unwrap_or(ItemKind::Article)
     }
 
+    #[inline]
     fn list(&self, lists: &'a Option<wit::StringLists>) -> Strs<'a> {
         match lists {
             Some(lists) => Strs { strings: &lists.items, range: span(&lists.ends, self.index) },
@@ -182,21 +197,25 @@ impl<'a> Candidate<'a> {
     }
 
     /// Topic codes, e.g. "science".
+    #[inline]
     pub fn topics(&self) -> Strs<'a> {
         self.list(&self.columns.topics)
     }
 
     /// Risk tags from moderation, e.g. "unsafe-imitation".
+    #[inline]
     pub fn risk_tags(&self) -> Strs<'a> {
         self.list(&self.columns.risk_tags)
     }
 
     /// Labels already attached to the item.
+    #[inline]
     pub fn labels(&self) -> Strs<'a> {
         self.list(&self.columns.labels)
     }
 
     /// Synthetic-content signals, if any were gathered.
+    #[inline]
     pub fn synthetic(&self) -> Option<Provenance> {
         self.has(CandidateFlags::SYNTHETIC).then(|| Provenance {
             metadata_label: self.has(CandidateFlags::SYNTHETIC_METADATA_LABEL),
@@ -209,16 +228,19 @@ impl<'a> Candidate<'a> {
     }
 
     /// The provider's (possibly personalised) ranking score.
+    #[inline]
     pub fn score(&self) -> f64 {
         at(column(&self.columns.score), self.index)
     }
 
     /// A score that uses no personal characteristics.
+    #[inline]
     pub fn non_personal_score(&self) -> f64 {
         at(column(&self.columns.non_personal_score), self.index)
     }
 
     /// Engagement behind the item's rank, if it has one.
+    #[inline]
     pub fn engagement(&self) -> Option<Engagement> {
         let (c, i) = (self.columns.engagement.as_ref()?, self.index);
         self.has(CandidateFlags::ENGAGEMENT).then(|| Engagement {
@@ -233,6 +255,7 @@ impl<'a> Candidate<'a> {
     }
 
     /// Manual interventions on the item.
+    #[inline]
     pub fn operator_actions(&self) -> impl Iterator<Item = OperatorAction<'a>> + 'a {
         let index = self.index;
         self.columns.operator_actions.iter().flat_map(move |actions| {
@@ -248,21 +271,25 @@ impl<'a> Candidate<'a> {
     }
 
     /// The item belongs to the provider itself or an affiliate.
+    #[inline]
     pub fn first_party(&self) -> bool {
         self.has(CandidateFlags::FIRST_PARTY)
     }
 
     /// Hash of the exact content, if known.
+    #[inline]
     pub fn content_hash(&self) -> Option<&'a str> {
         self.has(CandidateFlags::CONTENT_HASH).then(|| string(strings(&self.columns.content_hash), self.index))
     }
 
     /// Locality-sensitive fingerprint (e.g. SimHash), if known.
+    #[inline]
     pub fn similarity_key(&self) -> Option<u64> {
         self.has(CandidateFlags::SIMILARITY_KEY).then(|| at(column(&self.columns.similarity_key), self.index))
     }
 
     /// The price quote, for goods and services.
+    #[inline]
     pub fn price(&self) -> Option<PriceQuote<'a>> {
         let (c, i) = (self.columns.price.as_ref()?, self.index);
         self.has(CandidateFlags::PRICE).then(|| PriceQuote {
@@ -274,6 +301,7 @@ impl<'a> Candidate<'a> {
     }
 
     /// Work-order terms, on the dispatch surface.
+    #[inline]
     pub fn delivery(&self) -> Option<DeliveryTerms> {
         let (c, i) = (self.columns.delivery.as_ref()?, self.index);
         self.has(CandidateFlags::DELIVERY).then(|| DeliveryTerms {
@@ -283,6 +311,7 @@ impl<'a> Candidate<'a> {
     }
 
     /// Free-form attributes: `(key, value)`.
+    #[inline]
     pub fn attributes(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let index = self.index;
         self.columns.attributes.iter().flat_map(move |attributes| {
@@ -291,6 +320,7 @@ impl<'a> Candidate<'a> {
     }
 
     /// The value of the first attribute named `key`.
+    #[inline]
     pub fn attribute(&self, key: &str) -> Option<&'a str> {
         self.attributes().find(|(k, _)| *k == key).map(|(_, v)| v)
     }

@@ -61,12 +61,14 @@ pub trait Cite {
 }
 
 impl Cite for &Finding {
+    #[inline]
     fn index_in(self, decision: &mut Decision) -> u32 {
         decision.record(self).0
     }
 }
 
 impl Cite for FindingId {
+    #[inline]
     fn index_in(self, _: &mut Decision) -> u32 {
         self.0
     }
@@ -104,6 +106,7 @@ impl<K: Hash + Eq> FindingsBy<K> {
     }
 
     /// The finding for `reason` in `decision`: `make` builds it the first time.
+    #[inline]
     pub fn record(&mut self, decision: &mut Decision, reason: K, make: impl FnOnce(&K) -> Finding) -> FindingId {
         if let Some(&id) = self.recorded.get(&reason) {
             return id;
@@ -161,6 +164,7 @@ impl Decision {
     }
 
     /// Records `finding` (once, however often it is cited) and returns its id.
+    #[inline]
     pub fn record(&mut self, finding: &Finding) -> FindingId {
         FindingId(self.record_index(finding))
     }
@@ -191,6 +195,7 @@ impl Decision {
         new
     }
 
+    #[inline]
     fn act(&mut self, candidate: &Candidate<'_>, action: wit::Action, finding: impl Cite) -> &mut Self {
         let finding = finding.index_in(self);
         self.inner.actions.push(wit::ItemAction { candidate: candidate.index(), action, finding });
@@ -217,16 +222,19 @@ impl Decision {
     }
 
     /// Removes the candidate from the response.
+    #[inline]
     pub fn drop(&mut self, candidate: &Candidate<'_>, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::Drop, finding)
     }
 
     /// Attaches a visible label to the candidate.
+    #[inline]
     pub fn label(&mut self, candidate: &Candidate<'_>, label: &str, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::Label(label.to_string()), finding)
     }
 
     /// Moves the candidate by `places`: positive towards the top, negative down.
+    #[inline]
     pub fn move_by(&mut self, candidate: &Candidate<'_>, places: i32, finding: impl Cite) -> &mut Self {
         self.act(candidate, wit::Action::MoveBy(places), finding)
     }

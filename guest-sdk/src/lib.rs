@@ -42,6 +42,8 @@ extern crate self as recguard_sdk;
 mod alloc;
 mod applies;
 mod article;
+#[cfg(any(target_arch = "wasm32", test))]
+mod compare;
 mod candidate;
 mod decision;
 mod log;

@@ -71,6 +71,7 @@ impl Request {
     }
 
     /// The candidates, best first, as the chain has left them.
+    #[inline]
     pub fn candidates(&self) -> Candidates<'_> {
         Candidates::new(&self.raw.candidates)
     }
@@ -80,16 +81,19 @@ impl Request {
 pub(crate) static NO_STRINGS: wit::Strings = wit::Strings { text: String::new(), ends: Vec::new() };
 
 /// An optional column, or an empty one.
+#[inline]
 pub(crate) fn column<T>(column: &Option<Vec<T>>) -> &[T] {
     column.as_deref().unwrap_or(&[])
 }
 
 /// An optional string column, or an empty one.
+#[inline]
 pub(crate) fn strings(column: &Option<wit::Strings>) -> &wit::Strings {
     column.as_ref().unwrap_or(&NO_STRINGS)
 }
 
 /// String `i` of a string table, or `""` past its end.
+#[inline]
 pub(crate) fn string(strings: &wit::Strings, i: usize) -> &str {
     let Some(&end) = strings.ends.get(i) else { return "" };
     let start = if i == 0 { 0 } else { strings.ends.get(i - 1).copied().unwrap_or(0) };
@@ -97,6 +101,7 @@ pub(crate) fn string(strings: &wit::Strings, i: usize) -> &str {
 }
 
 /// Entries `ends[i-1]..ends[i]` of a per-candidate list (empty past its end).
+#[inline]
 pub(crate) fn span(ends: &[u32], i: usize) -> std::ops::Range<usize> {
     let Some(&end) = ends.get(i) else { return 0..0 };
     let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
@@ -112,9 +117,11 @@ pub struct Strs<'a> {
 
 impl<'a> Iterator for Strs<'a> {
     type Item = &'a str;
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         self.range.next().map(|i| string(self.strings, i))
     }
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.range.size_hint()
     }
@@ -128,6 +135,7 @@ impl<'a> Strs<'a> {
     }
 
     /// True if `s` is one of the strings.
+    #[inline]
     pub fn contains(self, s: &str) -> bool {
         self.into_iter().any(|x| x == s)
     }
