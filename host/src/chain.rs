@@ -317,7 +317,7 @@ impl Chain {
         } else {
             (0..served.len())
                 .map(|i| ServedItem {
-                    id: served.ids().get(i).to_string(),
+                    id: served.ids().get(i).into(),
                     labels: served.labels_of(i).map(str::to_string).collect(),
                     price_fen: served.price(i),
                 })

@@ -21,16 +21,36 @@ impl Citation {
 /// A citation that cites nothing is refused when a decision is checked.
 impl std::fmt::Display for Citation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let articles = match (self.draft_article, self.final_article) {
-            (Some(d), Some(n)) => format!("D{d} / F{n}"),
-            (Some(d), None) => format!("D{d}"),
-            (None, Some(n)) => format!("F{n}"),
-            (None, None) => String::new(),
-        };
-        match &self.instrument {
-            Some(instrument) if !articles.is_empty() => write!(f, "{articles}; {instrument}"),
-            Some(instrument) => f.write_str(instrument),
-            None => f.write_str(&articles),
+        match (self.draft_article, self.final_article) {
+            (Some(d), Some(n)) => write!(f, "D{d} / F{n}")?,
+            (Some(d), None) => write!(f, "D{d}")?,
+            (None, Some(n)) => write!(f, "F{n}")?,
+            (None, None) => {}
         }
+        if let Some(instrument) = &self.instrument {
+            if self.draft_article.is_some() || self.final_article.is_some() {
+                f.write_str("; ")?;
+            }
+            f.write_str(instrument)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Citation;
+
+    #[test]
+    fn a_citation_reads_as_its_articles_then_its_instrument() {
+        let cite = |draft, final_, instrument: Option<&str>| {
+            Citation { draft_article: draft, final_article: final_, instrument: instrument.map(str::to_string) }.to_string()
+        };
+        assert_eq!(cite(Some(16), Some(18), None), "D16 / F18");
+        assert_eq!(cite(Some(16), None, None), "D16");
+        assert_eq!(cite(None, Some(19), None), "F19");
+        assert_eq!(cite(Some(16), Some(18), Some("NPPA notice (2021)")), "D16 / F18; NPPA notice (2021)");
+        assert_eq!(cite(None, None, Some("NPPA notice (2021)")), "NPPA notice (2021)");
+        assert_eq!(cite(None, None, None), "");
     }
 }

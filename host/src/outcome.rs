@@ -70,7 +70,7 @@ pub enum Verdict {
 #[serde(rename_all = "kebab-case")]
 pub struct ServedItem {
     /// The candidate's id.
-    pub id: String,
+    pub id: CandidateId,
     /// Labels to show with it.
     pub labels: Vec<String>,
     /// The price to charge, in fen, if it has a price.
@@ -338,7 +338,7 @@ pub enum EffectResult {
 impl Outcome {
     /// Ids of the candidates served, in order.
     pub fn served_ids(&self) -> Vec<&str> {
-        self.candidates.iter().map(|c| c.id.as_str()).collect()
+        self.candidates.iter().map(|c| &*c.id).collect()
     }
 
     /// True if the request is blocked.
