@@ -1,7 +1,8 @@
 //! Per-request cost of policies run as components through the host, against
 //! the same policy code called natively, in one run.
 //!
-//! `cargo bench -p recguard-benches` — the README reports the figures and the
+//! `cargo bench -p recguard-benches` — the README reports the latest figures
+//! (`docs/performance.md` the earlier runs and the profiles) and the
 //! ratios. Groups:
 //! - `noop`: a policy that decides nothing (instantiate + call + merge);
 //! - `minors+hot-list/N`: both foundation policies on N candidates, through

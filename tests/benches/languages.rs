@@ -5,7 +5,7 @@
 //! from the compile cache.
 //!
 //! `cargo bench -p recguard-benches --bench languages` — the README reports the
-//! figures. Groups:
+//! latest figures, `docs/performance.md` the earlier runs. Groups:
 //! - `opt-out/100/<language>`, `disclosure/100/<language>`: one evaluation
 //!   (fresh instance, call, checks, merge); before timing, the bench checks
 //!   that every twin's outcome is the Rust policy's;
