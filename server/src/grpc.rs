@@ -37,10 +37,10 @@ pub fn message_descriptor(name: &str) -> MessageDescriptor {
 }
 
 /// A request message as the host's request JSON.
-pub fn request_json(request: &pb::Request) -> String {
+pub fn request_json(request: &pb::Request) -> Result<String, Status> {
     let dynamic = DynamicMessage::decode(message_descriptor("Request"), request.encode_to_vec().as_slice())
-        .expect("a message decodes as its own descriptor");
-    proto_json::to_json(&dynamic).to_string()
+        .map_err(|e| Status::internal(format!("the request does not decode as its own message: {e}")))?;
+    proto_json::to_json_text(&dynamic).map_err(|e| Status::internal(format!("the request cannot be written as JSON: {e}")))
 }
 
 /// An outcome as its message.
@@ -88,7 +88,7 @@ pub(crate) struct Sidecar {
 #[tonic::async_trait]
 impl pb::sidecar_server::Sidecar for Sidecar {
     async fn evaluate(&self, request: Request<pb::Request>) -> Result<Response<pb::Outcome>, Status> {
-        let json = request_json(request.get_ref());
+        let json = request_json(request.get_ref())?;
         let result = self.state.run(move |chain| evaluate_one(chain, &json)).await?;
         match result {
             Ok(outcome) => {
@@ -103,7 +103,7 @@ impl pb::sidecar_server::Sidecar for Sidecar {
     }
 
     async fn evaluate_batch(&self, request: Request<pb::BatchRequest>) -> Result<Response<pb::BatchResponse>, Status> {
-        let requests: Vec<String> = request.get_ref().requests.iter().map(request_json).collect();
+        let requests = request.get_ref().requests.iter().map(request_json).collect::<Result<Vec<String>, Status>>()?;
         let results = self
             .state
             .run(move |chain| {
@@ -226,10 +226,45 @@ mod tests {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             let direct = recguard_host::Request::from_json(&text).unwrap();
             let message = request_message(&serde_json::from_str(&text).unwrap()).unwrap();
-            let crossed_request = recguard_host::Request::from_json(&request_json(&message)).unwrap();
+            let crossed_request = recguard_host::Request::from_json(&request_json(&message).unwrap()).unwrap();
             assert_eq!(crossed_request, direct);
             crossed += 1;
         }
         assert!(crossed >= 5);
+    }
+
+    #[test]
+    fn what_does_not_fit_a_message_is_named_by_its_json_path() {
+        let error = |json: serde_json::Value| request_message(&json).unwrap_err();
+        let base = json!({"id": "r", "now-ms": 1, "surface": "hot-list", "user": {"id": "u"}});
+        let with = |key: &str, value: serde_json::Value| {
+            let mut request = base.clone();
+            request[key] = value;
+            request
+        };
+        let message = error(with("candidates", json!([{"id": "a"}, {"id": 7}])));
+        assert!(message.starts_with("/candidates/1/id: 7 does not fit"), "{message}");
+        let message = error(with("candidates", json!([{"id": "a", "topics": ["x", 3]}])));
+        assert!(message.starts_with("/candidates/0/topics/1: 3 does not fit"), "{message}");
+        let message = error(with("surface", json!("nowhere")));
+        assert!(message.starts_with("/surface: \"nowhere\" does not fit"), "{message}");
+        let message = error(with("unknown-key", json!(1)));
+        assert_eq!(message, "/unknown-key: no field \"unknown-key\" in Request");
+        let message = error(json!([1]));
+        assert_eq!(message, "/: expected an object for Request");
+    }
+
+    #[test]
+    fn enum_values_cross_by_their_json_names_in_either_spelling() {
+        let request = |surface: &str| {
+            request_message(&json!({"id": "r", "now-ms": 1, "surface": surface, "user": {"id": "u", "age-band": "from12to16"}}))
+        };
+        let canonical = request("hot-list").unwrap();
+        assert_eq!(request("HOT_LIST").unwrap(), canonical);
+        assert_eq!(request("hot_list").unwrap(), canonical);
+        let back: serde_json::Value = serde_json::from_str(&request_json(&canonical).unwrap()).unwrap();
+        assert_eq!(back["surface"], "hot-list");
+        assert_eq!(back["user"]["age-band"], "from12to16");
+        assert!(request("hot-lis").is_err());
     }
 }
