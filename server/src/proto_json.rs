@@ -88,17 +88,13 @@ impl Serialize for HostValue<'_> {
             Value::F64(x) => serialize_float(serializer, *x),
             Value::String(s) => serializer.serialize_str(s),
             Value::Bytes(bytes) => serializer.collect_seq(bytes.iter()),
-            Value::EnumNumber(number) => {
-                let named = self.kind.as_enum().and_then(|e| e.get_value(*number).map(|v| (e.clone(), v)));
-                match named {
-                    Some((descriptor, value)) => {
-                        let name = value.name();
-                        let short = strip_enum_prefix(descriptor.name(), name).unwrap_or(name);
-                        serializer.collect_str(&EnumJsonName(short))
-                    }
-                    None => serializer.serialize_i32(*number),
+            Value::EnumNumber(number) => match self.kind.as_enum().and_then(|e| Some((e, e.get_value(*number)?))) {
+                Some((descriptor, value)) => {
+                    let name = value.name();
+                    serializer.collect_str(&EnumJsonName(strip_enum_prefix(descriptor.name(), name).unwrap_or(name)))
                 }
-            }
+                None => serializer.serialize_i32(*number),
+            },
             Value::Message(message) => HostJson(message).serialize(serializer),
             Value::List(items) => {
                 let mut seq = serializer.serialize_seq(Some(items.len()))?;
