@@ -65,9 +65,9 @@ impl wire::StringLists {
         span(&self.ends, i).map(|j| self.items.get(j))
     }
 
-    pub(crate) fn push(&mut self, items: &[String]) {
+    pub(crate) fn push(&mut self, items: &[impl AsRef<str>]) {
         for item in items {
-            self.items.push(item);
+            self.items.push(item.as_ref());
         }
         self.ends.push(self.items.len() as u32);
     }

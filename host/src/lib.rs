@@ -73,6 +73,11 @@ pub use request::{
 pub use reads::{Reads, READ_PATHS};
 pub use runtime::{Runtime, RuntimeOptions, EPOCH_TICK};
 pub use text::{CandidateId, Code};
+/// The text type of a candidate's short strings (its id, author, topics, risk
+/// tags and labels, an operator's id): kept inline up to 24 bytes, so that
+/// reading a request allocates nothing for them. Reads as `&str`; built with
+/// `"…".into()` or from a `String`.
+pub use compact_str::CompactString;
 pub use trust::{Trust, TrustConfig};
 pub use replay::{differences, Replayed, Replayer};
 pub use receipt::{

@@ -28,8 +28,8 @@ fn request(count: usize) -> Request {
         },
         candidates: (0..count)
             .map(|i| Candidate {
-                id: format!("c{i}"),
-                author: String::new(),
+                id: compact_str::format_compact!("c{i}"),
+                author: Default::default(),
                 kind: ItemKind::Video,
                 topics: vec![],
                 risk_tags: vec![],

@@ -42,7 +42,7 @@ fn at_20_00_the_same_minor_is_served_a_filtered_list_with_a_rest_reminder() {
 #[test]
 fn an_adult_is_untouched() {
     let req = request(&fixture("adult-at-23h.json"));
-    let ids: Vec<String> = req.candidates.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<String> = req.candidates.iter().map(|c| c.id.to_string()).collect();
     let outcome = foundation_chain().evaluate(&req).unwrap();
     assert_eq!(outcome.verdict, Verdict::Serve);
     assert_eq!(outcome.served_ids(), ids);

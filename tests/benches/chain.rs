@@ -249,7 +249,7 @@ fn check_same_drops(chain: &Chain, request: &recguard_host::Request, rego: &mut 
     let outcome = chain.evaluate(request).expect("outcome");
     let served: std::collections::BTreeSet<&str> = outcome.served_ids().into_iter().collect();
     let recguard: std::collections::BTreeSet<String> =
-        request.candidates.iter().map(|c| c.id.clone()).filter(|id| !served.contains(id.as_str())).collect();
+        request.candidates.iter().map(|c| c.id.to_string()).filter(|id| !served.contains(id.as_str())).collect();
     rego.set_input(input.clone());
     let drops = rego.eval_rule("data.recguard.drops".to_string()).expect("drops");
     let rego_drops: std::collections::BTreeSet<String> = drops
