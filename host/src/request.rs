@@ -9,8 +9,8 @@
 //! that a typo is an error rather than a silently ignored signal.
 //!
 //! A candidate's short strings are [`CompactString`]s, kept inline up to 24
-//! bytes: a request of 100 candidates is read with about a third of the
-//! allocations it took with `String`s (45 KB of JSON: 73 → 66 µs).
+//! bytes, so that reading them allocates nothing (45 KB of JSON, 100
+//! candidates: 72.9 → 65.8 µs against `String`s, criterion, one run).
 
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
