@@ -98,7 +98,16 @@ pub fn componentize(project: &Project, componentizer: Componentizer) -> Result<(
             std::fs::create_dir_all(&package)?;
             std::fs::write(package.join("__init__.py"), PYTHON_SDK)?;
             std::fs::write(staging.join("app.py"), PYTHON_ENTRY.replace("{module}", module))?;
+            // componentize-py looks for packages that carry their own WIT (a
+            // `componentize-py.toml`) in `$VIRTUAL_ENV`'s site-packages, and
+            // without one in the site-packages of whatever `python3` is first on
+            // PATH: the build machine's own packages. An empty environment keeps
+            // the build to the project and the SDK. (Beside the staging
+            // folder, not in it: that folder is on the app's Python path.)
+            let no_packages = project.work_dir.join("recguard-build").join("python-env");
+            std::fs::create_dir_all(no_packages.join("lib/python3/site-packages"))?;
             command
+                .env("VIRTUAL_ENV", &no_packages)
                 .arg("-d")
                 .arg(&wit_dir)
                 .args(["-w", "policy", "componentize", "app", "-p"])

@@ -3,6 +3,7 @@
 //! `recguard eval`. The JavaScript and Python componentizers are the pinned
 //! ones `scripts/setup.sh` installs into `toolchains/`.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -65,6 +66,35 @@ fn a_new_project_in_each_language_builds_passes_its_vectors_and_is_signed() {
     assert!(text(&again).contains("already exists"), "{}", text(&again));
     let bad = recguard(scratch.path(), &["new", "Bad_Name", "--lang", "js"]);
     assert!(text(&bad).contains("lowercase letters, digits and dashes"), "{}", text(&bad));
+}
+
+#[test]
+fn a_python_build_does_not_look_through_the_machines_own_python_packages() {
+    // Without an environment of its own, componentize-py asks `pipenv` and
+    // the first `python3` on PATH where the machine's packages are. Stand-ins
+    // that leave a mark show whether it did.
+    let scratch = tempfile::tempdir().unwrap();
+    let bin = scratch.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let mark = scratch.path().join("asked");
+    for program in ["python3", "pipenv"] {
+        let stand_in = bin.join(program);
+        std::fs::write(&stand_in, format!("#!/bin/sh\necho {program} >> '{}'\nexit 1\n", mark.display())).unwrap();
+        std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let created = recguard(scratch.path(), &["new", "isolated", "--lang", "python"]);
+    assert!(created.status.success(), "{}", text(&created));
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let built = Command::new(env!("CARGO_BIN_EXE_recguard"))
+        .current_dir(scratch.path().join("isolated"))
+        .env("RECGUARD_CACHE_DIR", workspace_root().join("target/test-compile-cache"))
+        .env("PATH", path)
+        .env_remove("VIRTUAL_ENV")
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", text(&built));
+    assert!(!mark.exists(), "the build asked {}", std::fs::read_to_string(&mark).unwrap_or_default());
 }
 
 #[test]
