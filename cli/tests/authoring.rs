@@ -10,17 +10,22 @@ use std::process::{Command, Output};
 use recguard_tests::workspace_root;
 use serde_json::Value;
 
-fn recguard(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_recguard"))
+/// The CLI, run in `dir` with `args`, sharing the tests' compile cache.
+fn recguard_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_recguard"));
+    command
         .current_dir(dir)
         .env("RECGUARD_CACHE_DIR", workspace_root().join("target/test-compile-cache"))
         // A new Rust project compiles where the workspace's policies do, so
         // that the standard library (built from source for wasm32) and the
         // SDK are compiled once, not once more per test run.
         .env("CARGO_TARGET_DIR", workspace_root().join("target/wasm"))
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    command
+}
+
+fn recguard(dir: &Path, args: &[&str]) -> Output {
+    recguard_command(dir, args).output().unwrap()
 }
 
 fn text(output: &Output) -> String {
@@ -85,12 +90,9 @@ fn a_python_build_does_not_look_through_the_machines_own_python_packages() {
     let created = recguard(scratch.path(), &["new", "isolated", "--lang", "python"]);
     assert!(created.status.success(), "{}", text(&created));
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let built = Command::new(env!("CARGO_BIN_EXE_recguard"))
-        .current_dir(scratch.path().join("isolated"))
-        .env("RECGUARD_CACHE_DIR", workspace_root().join("target/test-compile-cache"))
+    let built = recguard_command(&scratch.path().join("isolated"), &["build"])
         .env("PATH", path)
         .env_remove("VIRTUAL_ENV")
-        .arg("build")
         .output()
         .unwrap();
     assert!(built.status.success(), "{}", text(&built));
