@@ -16,7 +16,7 @@ use recguard_trust::Envelope;
 use crate::applies::AppliesTo;
 use crate::decision::{Decision, Descriptor, LogLevel};
 use crate::error::{EvaluateError, LoadError, SettingsError};
-use crate::options::Limits;
+use crate::options::{Limits, MAX_DEADLINE_MS};
 use crate::outcome::{Failure, FailureKind, LogLine};
 use crate::reads::Reads;
 use crate::request::Request;
@@ -94,8 +94,16 @@ enum Call<T> {
 
 impl PolicyComponent {
     /// Loads and compiles a component from a file (at most [`MAX_COMPONENT_MIB`] MiB),
-    /// with its signature if one is kept beside it (`<file>.sig`).
+    /// with its signature if one is kept beside it (`<file>.sig`); it describes
+    /// itself under the default [`Limits`].
     pub fn load_file(runtime: &Runtime, path: impl AsRef<Path>) -> Result<Self, LoadError> {
+        Self::load_file_under(runtime, path, &Limits::default())
+    }
+
+    /// As [`load_file`](Self::load_file), with the component's `describe`
+    /// call under the deadline of `limits`, those the policy will run under (a
+    /// config's); see [`load_bytes_under`](Self::load_bytes_under).
+    pub fn load_file_under(runtime: &Runtime, path: impl AsRef<Path>, limits: &Limits) -> Result<Self, LoadError> {
         let path = path.as_ref();
         let origin = path.display().to_string();
         let read = |source| LoadError::Read { path: path.to_path_buf(), source };
@@ -111,7 +119,7 @@ impl PolicyComponent {
         let signature_file = signature_path(&origin);
         let signature = Envelope::read(&signature_file)
             .map_err(|error| LoadError::SignatureFile { path: signature_file, error })?;
-        let component = Self::load_bytes(runtime, &bytes, &origin)?;
+        let component = Self::load_bytes_under(runtime, &bytes, &origin, limits)?;
         Ok(match signature {
             Some(envelope) => component.with_signature(envelope),
             None => component,
@@ -130,7 +138,17 @@ impl PolicyComponent {
     }
 
     /// Loads and compiles a component from bytes; `origin` names it in errors.
+    /// It describes itself under the default [`Limits`].
     pub fn load_bytes(runtime: &Runtime, bytes: &[u8], origin: &str) -> Result<Self, LoadError> {
+        Self::load_bytes_under(runtime, bytes, origin, &Limits::default())
+    }
+
+    /// As [`load_bytes`](Self::load_bytes), with the component's `describe`
+    /// call under the deadline of `limits` (brought within 1..=60 000 ms). Its
+    /// other limits stay the defaults here: they are checked, and refused with
+    /// the policy's name, when the policy joins a chain.
+    pub fn load_bytes_under(runtime: &Runtime, bytes: &[u8], origin: &str, limits: &Limits) -> Result<Self, LoadError> {
+        let limits = &Limits { deadline_ms: limits.deadline_ms.clamp(1, MAX_DEADLINE_MS), ..Limits::default() };
         let origin = origin.to_string();
         if bytes.len() as u64 > MAX_COMPONENT_MIB * 1024 * 1024 {
             return Err(LoadError::TooLarge { origin, limit_mib: MAX_COMPONENT_MIB });
@@ -153,9 +171,8 @@ impl PolicyComponent {
         let (describe, validate, evaluate) = (index("describe")?, index("validate-settings")?, index("evaluate")?);
 
         // Type-check the three exports once, and ask the policy to describe itself.
-        let limits = Limits::default();
         let describe_failed = |failure| LoadError::Describe { origin: origin.clone(), failure };
-        let call = call_fresh(runtime, &pre, &limits, |instance, store| {
+        let call = call_fresh(runtime, &pre, limits, |instance, store| {
             let mistyped = |name: &str, e: wasmtime::Error| {
                 wrong_world(format!("export `{name}` does not have the type recguard:policy@0.3.0 gives it: {e:#}"))
             };

@@ -2,7 +2,7 @@
 //! issued by whom, with which settings, mode, error policy and limits.
 //!
 //! ```toml
-//! [limits]                 # defaults for every policy
+//! [limits]                 # defaults for every policy (the deadline bounds its describe at load too)
 //! deadline-ms = 50
 //! memory-mib = 64
 //!
@@ -158,7 +158,7 @@ impl ChainConfig {
         }
         for (i, entry) in self.policies.iter().enumerate() {
             let path = base.join(&entry.path);
-            let component = PolicyComponent::load_file(runtime, &path)
+            let component = PolicyComponent::load_file_under(runtime, &path, &entry.options.limits)
                 .map_err(|source| ConfigError::Load { index: i + 1, path: path.clone(), source })?;
             builder = builder
                 .policy(component, entry.options.clone())

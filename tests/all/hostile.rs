@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use recguard_host::config::ChainConfig;
 use recguard_host::{
-    Chain, EvaluateError, FailureKind, Limits, LoadError, OnError, Outcome, PolicyComponent, PolicyOptions, Runtime,
-    RuntimeOptions, SettingsError, Status, Verdict,
+    Chain, ConfigError, EvaluateError, FailureKind, Limits, LoadError, OnError, Outcome, PolicyComponent, PolicyOptions,
+    Runtime, RuntimeOptions, SettingsError, Status, Verdict,
 };
 use recguard_tests::{components, mixed_request, simple_request};
 use serde_json::json;
@@ -260,6 +261,22 @@ fn a_describe_that_loops_is_stopped_at_load_naming_the_stage_and_limit() {
     let message = error.to_string();
     assert!(matches!(&error, LoadError::Describe { failure, .. } if failure.kind == FailureKind::Deadline), "{message}");
     assert!(message.contains("in `describe`") && message.contains("deadline of 50 ms (limits.deadline-ms)"), "{message}");
+}
+
+#[test]
+fn a_configs_deadline_also_bounds_each_policys_describe_at_load() {
+    // Before: `describe` ran under the default 50 ms whatever the config said,
+    // so a config could not give a slow machine (or valgrind) more time to load.
+    let config = format!(
+        "[limits]\ndeadline-ms = 7\n[trust]\nallow-unsigned = true\n[[policy]]\npath = \"{}\"\nissuer = \"provider\"\n",
+        components::STUCK_DESCRIBE
+    );
+    let config_path = std::path::Path::new("recguard.toml");
+    let error = ChainConfig::parse(&config, config_path).unwrap().build(runtime(), std::path::Path::new("/")).unwrap_err();
+    let ConfigError::Load { index: 1, source, .. } = &error else { panic!("not a load error: {error}") };
+    let message = source.to_string();
+    assert!(matches!(source, LoadError::Describe { failure, .. } if failure.kind == FailureKind::Deadline), "{message}");
+    assert!(message.contains("in `describe`") && message.contains("deadline of 7 ms (limits.deadline-ms)"), "{message}");
 }
 
 #[test]
