@@ -51,6 +51,7 @@ mod names;
 mod policy;
 mod request;
 pub mod testing;
+mod text_set;
 pub mod time;
 
 /// Bindings generated from `wit/policy.wit`, the single source of truth.
@@ -87,6 +88,7 @@ pub use candidate::{
     Candidate, CandidateIter, Candidates, DeliveryTerms, Engagement, OperatorAction, PriceQuote, Provenance,
 };
 pub use request::{NotInterested, Request, Strs, Usage, User, UserTag};
+pub use text_set::TextSet;
 
 /// The raw contract types: the request's columns and what a decision is
 /// made of, for tests that inspect them.
@@ -102,7 +104,7 @@ pub mod prelude {
     pub use crate::time::{LocalTime, TimeOfDay};
     pub use crate::{
         export_policy, AgeBand, AppliesTo, Article, Candidate, Decision, ExemptionScope, Finding, FindingsBy, ItemKind,
-        Policy, Request, Surface, User,
+        Policy, Request, Surface, TextSet, User,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -98,7 +98,12 @@ pub mod runtime {
     /// Implements the `evaluate` export: decodes the settings and decides.
     pub fn evaluate<P: Policy>(request: &Request, settings: &[u8]) -> Result<wit::Decision, String> {
         let settings = decode_settings::<P>(settings)?;
-        Ok(P::evaluate(request, &settings).into_wit())
+        let decision = P::evaluate(request, &settings).into_wit();
+        // In a component the instance is thrown away after this call, memory
+        // and all: walking the settings to free them would be wasted work.
+        #[cfg(target_arch = "wasm32")]
+        std::mem::forget(settings);
+        Ok(decision)
     }
 }
 
@@ -125,7 +130,12 @@ macro_rules! export_policy {
                     request: $crate::wit::Request,
                     settings: ::std::vec::Vec<u8>,
                 ) -> ::std::result::Result<$crate::wit::Decision, ::std::string::String> {
-                    $crate::__private::runtime::evaluate::<$policy>(&$crate::Request::from_wit(request), &settings)
+                    let request = $crate::Request::from_wit(request);
+                    let decision = $crate::__private::runtime::evaluate::<$policy>(&request, &settings);
+                    // A component's instance is thrown away after this call: nothing is freed.
+                    #[cfg(target_arch = "wasm32")]
+                    ::std::mem::forget((request, settings));
+                    decision
                 }
             }
 

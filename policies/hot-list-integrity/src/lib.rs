@@ -200,7 +200,7 @@ fn excluded(item: &Candidate<'_>, settings: &Settings) -> Option<Flag> {
     if settings.drop_ads && item.kind() == ItemKind::Ad {
         return Some(Flag::Ad);
     }
-    if item.topics().any(|t| settings.celebrity_ranking_topics.iter().any(|c| c == t)) {
+    if settings.celebrity_ranking_topics.first_in(item.topics()).is_some() {
         return Some(Flag::CelebrityRanking);
     }
     None

@@ -1,7 +1,7 @@
 //! The hot-list-integrity policy's settings. Each default names its source
 //! in `shared/regulation/parameters.md`, or says why it was chosen.
 
-use recguard_sdk::Surface;
+use recguard_sdk::{Surface, TextSet};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the hot-list-integrity policy.
@@ -35,7 +35,7 @@ pub struct Settings {
     pub drop_ads: bool,
     /// Topics of celebrity personal popularity rankings, which are dropped. Source: CAC notice on
     /// fan-club chaos (2021): no celebrity personal popularity rankings.
-    pub celebrity_ranking_topics: Vec<String>,
+    pub celebrity_ranking_topics: TextSet,
     /// First-party items ranked above more popular third-party items are moved below them.
     /// Source: D13 / F15 (no self-preferencing).
     pub prevent_self_preferencing: bool,
@@ -100,7 +100,7 @@ impl Default for Settings {
             on_velocity_spike: Remedy::Demote,
             undo_unrecorded_interventions: true,
             drop_ads: true,
-            celebrity_ranking_topics: vec!["celebrity-ranking".into(), "celebrity-popularity".into()],
+            celebrity_ranking_topics: TextSet::from(["celebrity-ranking", "celebrity-popularity"]),
             prevent_self_preferencing: true,
         }
     }

@@ -106,12 +106,12 @@ impl Policy for Minors {
             decision.notice(&finding, None);
         }
 
-        // Whether games are open now depends on the time alone, not on the item.
-        let games_open = game_time(&now, settings, &clock);
+        // What depends on the user and the time alone, not on the item, is decided once.
+        let rules = ItemRules::for_request(band, request, settings, game_time(&now, settings, &clock));
         // The same few reasons recur across many items: each finding is built once.
         let mut findings = FindingsBy::new();
         for item in request.candidates() {
-            if let Some(reason) = why_hidden(&item, band, request, settings, games_open) {
+            if let Some(reason) = rules.why_hidden(&item) {
                 let finding = findings.record(&mut decision, reason, |reason| reason.finding(settings));
                 decision.drop(&item, finding);
             }
@@ -207,49 +207,70 @@ impl Hidden<'_> {
     }
 }
 
-/// Why an item must not be shown to this minor, if it must not.
-fn why_hidden<'a>(
-    item: &Candidate<'a>,
-    band: Band,
-    request: &Request,
-    settings: &Settings,
+/// The rules an item is checked against, for this minor at this time.
+struct ItemRules<'s> {
+    settings: &'s Settings,
+    /// The user's real name is verified (games need it).
+    identity_verified: bool,
+    /// Games are open now (the NPPA window admits no exemption, a guardian's included).
     games_open: bool,
-) -> Option<Hidden<'a>> {
-    if let Some(tag) = item.risk_tags().find(|t| settings.blocked_risk_tags.iter().any(|b| b == t)) {
-        return Some(Hidden::UnsafeContent(tag));
-    }
-    if let Some(topic) = item.topics().find(|t| settings.blocked_topics.iter().any(|b| b == t)) {
-        return Some(Hidden::FanRanking(topic));
-    }
-    if settings.drop_live_tipping && item.kind() == ItemKind::Live && takes_tips(item) {
-        return Some(Hidden::LiveTipping);
-    }
-    if item.kind() == ItemKind::Game {
-        if !request.user().identity_verified {
-            return Some(Hidden::GameUnverified);
+    /// The band's spending cap, and what the user spent this month.
+    spending_cap: Option<SpendingCap>,
+    spent_this_month_fen: u64,
+    /// The band's content pool.
+    pool: Option<&'s TextSet>,
+}
+
+impl<'s> ItemRules<'s> {
+    fn for_request(band: Band, request: &Request, settings: &'s Settings, games_open: bool) -> Self {
+        ItemRules {
+            settings,
+            identity_verified: request.user().identity_verified,
+            games_open,
+            spending_cap: settings.spending_caps.get(&band).copied(),
+            spent_this_month_fen: request.user().usage.spent_this_month_fen,
+            pool: settings.content_pools.get(&band),
         }
-        // The NPPA window admits no exemption, a guardian's included.
-        if !games_open {
-            return Some(Hidden::GameHours);
-        }
     }
-    if let (Some(price), Some(cap)) = (item.price(), settings.spending_caps.get(&band)) {
-        if matches!(item.kind(), ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
-            let month_total = request.user().usage.spent_this_month_fen.saturating_add(price.amount_fen);
-            if price.amount_fen > cap.per_payment_fen || month_total > cap.per_month_fen {
-                return Some(Hidden::SpendingCap(*cap));
+
+    /// Why an item must not be shown to this minor, if it must not.
+    fn why_hidden<'a>(&self, item: &Candidate<'a>) -> Option<Hidden<'a>> {
+        let settings = self.settings;
+        if let Some(tag) = settings.blocked_risk_tags.first_in(item.risk_tags()) {
+            return Some(Hidden::UnsafeContent(tag));
+        }
+        if let Some(topic) = settings.blocked_topics.first_in(item.topics()) {
+            return Some(Hidden::FanRanking(topic));
+        }
+        if settings.drop_live_tipping && item.kind() == ItemKind::Live && takes_tips(item) {
+            return Some(Hidden::LiveTipping);
+        }
+        if item.kind() == ItemKind::Game {
+            if !self.identity_verified {
+                return Some(Hidden::GameUnverified);
+            }
+            if !self.games_open {
+                return Some(Hidden::GameHours);
             }
         }
-    }
-    if let Some(pool) = settings.content_pools.get(&band) {
-        if let Some(topic) = item.topics().find(|t| !pool.iter().any(|p| p == t)) {
-            return Some(Hidden::OutsidePool(topic));
+        if let (Some(price), Some(cap)) = (item.price(), self.spending_cap) {
+            if matches!(item.kind(), ItemKind::TopUp | ItemKind::Game | ItemKind::Live | ItemKind::Product) {
+                let month_total = self.spent_this_month_fen.saturating_add(price.amount_fen);
+                if price.amount_fen > cap.per_payment_fen || month_total > cap.per_month_fen {
+                    return Some(Hidden::SpendingCap(cap));
+                }
+            }
         }
-        if item.topics().len() == 0 && settings.drop_unclassified {
-            return Some(Hidden::Unclassified);
+        if let Some(pool) = self.pool {
+            if let Some(topic) = pool.first_not_in(item.topics()) {
+                return Some(Hidden::OutsidePool(topic));
+            }
+            if item.topics().len() == 0 && settings.drop_unclassified {
+                return Some(Hidden::Unclassified);
+            }
         }
+        None
     }
-    None
 }
 
 fn takes_tips(item: &Candidate<'_>) -> bool {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use recguard_sdk::time::{check_date, LocalTime, TimeOfDay};
-use recguard_sdk::{AgeBand, Request};
+use recguard_sdk::{AgeBand, Request, TextSet};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the minors policy.
@@ -27,15 +27,15 @@ pub struct Settings {
     pub assumed_band: Band,
     /// Topics allowed per band (the content pool). The guideline requires one pool per band but
     /// publishes no topic list; the defaults are a conservative starting taxonomy.
-    pub content_pools: BTreeMap<Band, Vec<String>>,
+    pub content_pools: BTreeMap<Band, TextSet>,
     /// Drop items that carry no topic (cannot be placed in a pool). No statutory number; fail safe.
     pub drop_unclassified: bool,
     /// Risk tags never shown to minors. Source: D16 / F18 (unsafe imitation, acts against social
     /// morality, bad habits).
-    pub blocked_risk_tags: Vec<String>,
+    pub blocked_risk_tags: TextSet,
     /// Topics never shown to minors. Source: CAC notice on fan-club chaos (2021) and the 2023 draft
     /// guideline [?]: no fan-club fundraising, vote-for-ranking or traffic-boosting content.
-    pub blocked_topics: Vec<String>,
+    pub blocked_topics: TextSet,
     /// Drop live streams that take tips. Source: public reports of large platforms' youth modes.
     pub drop_live_tipping: bool,
     /// Days on which minors may play games. Source: NPPA notice (2021-08): Fri, Sat, Sun.
@@ -121,8 +121,8 @@ pub struct SpendingCap {
     pub per_month_fen: u64,
 }
 
-fn topics(list: &[&str]) -> Vec<String> {
-    list.iter().map(|t| t.to_string()).collect()
+fn topics(list: &[&str]) -> TextSet {
+    TextSet::from(list)
 }
 
 impl Default for Settings {
