@@ -90,12 +90,20 @@ impl Cite for FindingId {
 /// ```
 #[derive(Debug)]
 pub struct FindingsBy<K> {
-    recorded: HashMap<K, FindingId, FxBuildHasher>,
+    /// The first reasons recorded, looked through in order: a request
+    /// usually has only a few, and comparing with each of them is cheaper
+    /// than hashing.
+    few: Vec<(K, FindingId)>,
+    /// The reasons past the first [`FEW_REASONS`], by hash.
+    many: HashMap<K, FindingId, FxBuildHasher>,
 }
+
+/// How many reasons [`FindingsBy`] looks through in order before it hashes.
+const FEW_REASONS: usize = 8;
 
 impl<K: Hash + Eq> Default for FindingsBy<K> {
     fn default() -> Self {
-        FindingsBy { recorded: HashMap::default() }
+        FindingsBy { few: Vec::new(), many: HashMap::default() }
     }
 }
 
@@ -108,11 +116,20 @@ impl<K: Hash + Eq> FindingsBy<K> {
     /// The finding for `reason` in `decision`: `make` builds it the first time.
     #[inline]
     pub fn record(&mut self, decision: &mut Decision, reason: K, make: impl FnOnce(&K) -> Finding) -> FindingId {
-        if let Some(&id) = self.recorded.get(&reason) {
-            return id;
+        if let Some((_, id)) = self.few.iter().find(|(known, _)| *known == reason) {
+            return *id;
+        }
+        if self.few.len() == FEW_REASONS {
+            if let Some(&id) = self.many.get(&reason) {
+                return id;
+            }
         }
         let id = decision.record(&make(&reason));
-        self.recorded.insert(reason, id);
+        if self.few.len() < FEW_REASONS {
+            self.few.push((reason, id));
+        } else {
+            self.many.insert(reason, id);
+        }
         id
     }
 }
@@ -411,6 +428,30 @@ mod tests {
         assert_eq!(decision.codes(), ["t.topic", "t.topic"]);
         let wit = decision.into_wit();
         assert_eq!(wit.actions.iter().map(|a| a.finding).collect::<Vec<_>>(), [0, 1, 0]);
+    }
+
+    #[test]
+    fn many_reasons_each_build_their_finding_once_past_the_few_looked_through_in_order() {
+        let mut decision = Decision::new();
+        let mut findings = FindingsBy::new();
+        let mut built = 0;
+        let mut ids = Vec::new();
+        // Every reason three times, interleaved, well past FEW_REASONS of them.
+        for round in 0..3 {
+            for reason in 0..(FEW_REASONS as u32 * 4) {
+                let id = findings.record(&mut decision, reason, |reason| {
+                    built += 1;
+                    Finding::new("t.reason", Article::D12F12, format!("reason {reason}"))
+                });
+                if round == 0 {
+                    ids.push(id);
+                } else {
+                    assert_eq!(id, ids[reason as usize], "reason {reason}, round {round}");
+                }
+            }
+        }
+        assert_eq!(built, FEW_REASONS * 4);
+        assert_eq!(ids, (0..FEW_REASONS as u32 * 4).map(FindingId).collect::<Vec<_>>());
     }
 
     #[test]
