@@ -1,28 +1,28 @@
 //! Loading a policy component: checking that it is of the `recguard:policy`
-//! world, compiling it once into an `InstancePre`, and evaluating it in a
-//! fresh instance under limits.
+//! world, compiling it once (or taking it from the compile cache) into an
+//! `InstancePre`, and calling its exports, each in a fresh instance under
+//! limits (`fresh.rs`).
 
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre, TypedFunc};
-use wasmtime::{PoolConcurrencyLimitError, Store, Trap};
 
 use recguard_trust::Envelope;
 
 use crate::applies::AppliesTo;
-use crate::decision::{Decision, Descriptor, LogLevel};
+use crate::decision::{Decision, Descriptor};
 use crate::error::{EvaluateError, LoadError, SettingsError};
 use crate::options::{Limits, MAX_DEADLINE_MS};
 use crate::outcome::{Failure, FailureKind, LogLine};
 use crate::reads::Reads;
 use crate::request::Request;
 use crate::wire;
-use crate::error::one_line;
-use crate::runtime::{deadline_ticks, MemoryLimitHit, Runtime, StoreState};
+use crate::fresh::{call_fresh, call_fresh_with_report, no_slot_failure, Call, CallReport};
+use crate::runtime::{Runtime, StoreState};
 use crate::world::{check_header, check_resources, check_world};
 
 /// The largest component file the host reads, in MiB. Policies built from
@@ -83,13 +83,6 @@ pub struct Evaluation {
     pub elapsed: Duration,
     /// Wall-clock time spent waiting for an instance slot before that.
     pub waited: Duration,
-}
-
-/// A call into a fresh instance: what it returned, or why it stopped.
-enum Call<T> {
-    Returned(T),
-    Failed(Failure),
-    NoSlot(Duration),
 }
 
 impl PolicyComponent {
@@ -378,87 +371,6 @@ fn compile_or_reuse(runtime: &Runtime, bytes: &[u8], digest: &str, origin: &str)
     Ok((component, cache))
 }
 
-fn no_slot_failure(runtime: &Runtime, waited: Duration) -> Failure {
-    Failure {
-        kind: FailureKind::Deadline,
-        message: format!(
-            "no instance slot came free within {} ms (all {} of the runtime's slots are busy)",
-            waited.as_millis(),
-            runtime.options().max_concurrent_instances
-        ),
-    }
-}
-
-/// What a call reports besides its result.
-#[derive(Default)]
-struct CallReport {
-    /// The policy's log lines.
-    logs: Vec<LogLine>,
-    /// Time spent waiting for an instance slot.
-    waited: Duration,
-    /// Time from instantiation until the results were copied back: what the deadline limits.
-    ran: Duration,
-}
-
-/// Runs `body` on a fresh instance under `limits`; logs and times are discarded.
-fn call_fresh<T>(
-    runtime: &Runtime,
-    pre: &InstancePre<StoreState>,
-    limits: &Limits,
-    body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
-) -> Call<T> {
-    call_fresh_with_report(runtime, pre, limits, &mut CallReport::default(), body)
-}
-
-/// Waits for an instance slot (up to the deadline), instantiates, runs
-/// `body`, and checks the deadline once more after the results are copied
-/// back: a result that arrives late is a deadline failure, not a decision.
-fn call_fresh_with_report<T>(
-    runtime: &Runtime,
-    pre: &InstancePre<StoreState>,
-    limits: &Limits,
-    report: &mut CallReport,
-    body: impl FnOnce(wasmtime::component::Instance, &mut Store<StoreState>) -> wasmtime::Result<T>,
-) -> Call<T> {
-    // The slot guard is declared before the store, so it is dropped after it.
-    let slot = match runtime.slot(limits.deadline()) {
-        Ok(slot) => slot,
-        Err(waited) => {
-            report.waited = waited;
-            return Call::NoSlot(waited);
-        }
-    };
-    report.waited = slot.waited;
-    let started = Instant::now();
-    let mut store = new_store(runtime, limits);
-    let outcome = pre.instantiate(&mut store).and_then(|instance| body(instance, &mut store));
-    // Measured once: the time reported is the time the deadline was checked against.
-    report.ran = started.elapsed();
-    let late = report.ran > limits.deadline();
-    report.logs = take_logs(&mut store);
-    match outcome {
-        Ok(_) if late => Call::Failed(Failure {
-            kind: FailureKind::Deadline,
-            message: format!(
-                "returned after its deadline of {} ms (limits.deadline-ms), while its results were copied back; the result was discarded",
-                limits.deadline_ms
-            ),
-        }),
-        Ok(value) => Call::Returned(value),
-        Err(error) => Call::Failed(classify(error, limits)),
-    }
-}
-
-fn take_logs(store: &mut Store<StoreState>) -> Vec<LogLine> {
-    let mut logs = std::mem::take(&mut store.data_mut().logs);
-    let dropped = store.data().logs_dropped;
-    if dropped > 0 {
-        logs.push(LogLine { level: LogLevel::Warn, message: format!("{dropped} further log line(s) dropped") });
-    }
-    logs
-}
-
-/// `sha256:<hex>` of some bytes, as the audit record writes digests.
 /// Where the signature of the component at `origin` is kept: beside it, as `<origin>.sig`.
 pub fn signature_path(origin: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{origin}.sig"))
@@ -473,36 +385,3 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
-fn new_store(runtime: &Runtime, limits: &Limits) -> Store<StoreState> {
-    let mut store = Store::new(runtime.engine(), StoreState::new(limits));
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(deadline_ticks(limits));
-    if runtime.options().fuel {
-        // With fuel counting on, a store starts with none: give it the budget, or no limit.
-        // `set_fuel` fails only when counting is off, which the branch rules out.
-        let _ = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
-    }
-    store
-}
-
-/// Says which limit stopped a policy (naming the limit and its value), or that it trapped.
-fn classify(error: wasmtime::Error, limits: &Limits) -> Failure {
-    if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
-        return Failure { kind: FailureKind::MemoryLimit, message: format!("{hit} (limits.memory-mib = {})", limits.memory_mib) };
-    }
-    if let Some(exhausted) = error.downcast_ref::<PoolConcurrencyLimitError>() {
-        // Not expected: components that need more than a slot holds are refused at load.
-        return Failure { kind: FailureKind::Trap, message: format!("the runtime's instance pool is exhausted: {exhausted}") };
-    }
-    match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => Failure {
-            kind: FailureKind::Deadline,
-            message: format!("stopped at its deadline of {} ms (limits.deadline-ms)", limits.deadline_ms),
-        },
-        Some(Trap::OutOfFuel) => Failure {
-            kind: FailureKind::FuelLimit,
-            message: format!("ran out of fuel (limits.fuel = {})", limits.fuel.unwrap_or(0)),
-        },
-        _ => Failure { kind: FailureKind::Trap, message: one_line(&format!("trapped: {error:#}")) },
-    }
-}

@@ -33,6 +33,7 @@ mod component;
 pub mod config;
 mod decision;
 mod error;
+mod fresh;
 mod json_int;
 mod layout;
 mod link;
