@@ -57,9 +57,10 @@ impl Policy for HotListIntegrity {
             return decision;
         }
         // The list as this decision leaves it, to compute moves against, and
-        // the items held back for manipulation, in their order.
+        // the items held back for manipulation, in their order, with their
+        // positions in the list.
         let mut list: Vec<Candidate<'_>> = Vec::with_capacity(request.candidates().len());
-        let mut held: Vec<(Candidate<'_>, Flag)> = Vec::new();
+        let mut held: Vec<(Candidate<'_>, Flag, usize)> = Vec::new();
         let mut findings = FindingsBy::new();
         for item in request.candidates() {
             match excluded(&item, settings).map(|flag| (flag, Remedy::Drop)).or_else(|| manipulated(&item, settings)) {
@@ -68,7 +69,7 @@ impl Policy for HotListIntegrity {
                     decision.drop(&item, finding);
                 }
                 Some((flag, Remedy::Demote)) => {
-                    held.push((item, flag));
+                    held.push((item, flag, list.len()));
                     list.push(item);
                 }
                 None => list.push(item),
@@ -77,9 +78,10 @@ impl Policy for HotListIntegrity {
 
         // 1. Items held back for manipulation go to the bottom, in their order.
         //    Their heat is not trusted, so the rules below do not compare with them.
-        for &(item, flag) in &held {
+        //    Each one moved from above the next one shifts that one up by a place.
+        for (moved, &(item, flag, position)) in held.iter().enumerate() {
             let finding = findings.record(&mut decision, flag, Flag::finding);
-            move_to(&mut decision, &mut list, item, usize::MAX, finding);
+            move_to(&mut decision, &mut list, item, position - moved, usize::MAX, finding);
         }
         let ranked = list.len() - held.len();
 
@@ -95,14 +97,17 @@ impl Policy for HotListIntegrity {
             // Hottest first, each placed among the items already in place (those
             // without an intervention, and those placed before it), so that no
             // item is placed against one that is itself out of place.
-            let mut unrecorded: Vec<Candidate<'_>> =
-                list[..ranked].iter().copied().filter(|item| has_unrecorded_intervention(item)).collect();
-            unrecorded.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()));
             // By the candidate's index in the request.
             let mut in_place = vec![false; request.candidates().len()];
-            for item in list[..ranked].iter().filter(|item| !has_unrecorded_intervention(item)) {
-                in_place[item.index() as usize] = true;
+            let mut unrecorded: Vec<Candidate<'_>> = Vec::new();
+            for item in &list[..ranked] {
+                if has_unrecorded_intervention(item) {
+                    unrecorded.push(*item);
+                } else {
+                    in_place[item.index() as usize] = true;
+                }
             }
+            unrecorded.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()));
             for item in unrecorded {
                 let from = index_of(&list, &item);
                 let last_hotter = last_index(&list[..ranked], |other| in_place[other.index() as usize] && hotter(other, &item));
@@ -112,7 +117,7 @@ impl Policy for HotListIntegrity {
                     Some(last) => last + 1,
                     None => 0,
                 };
-                move_to(&mut decision, &mut list, item, target, &finding);
+                move_to(&mut decision, &mut list, item, from, target, &finding);
                 in_place[item.index() as usize] = true;
             }
         }
@@ -129,7 +134,7 @@ impl Policy for HotListIntegrity {
                 let position = index_of(&list, &item);
                 let last_hotter = last_index(&list[..ranked], |other| !other.first_party() && hotter(other, &item));
                 if let Some(last) = last_hotter.filter(|&last| last > position) {
-                    move_to(&mut decision, &mut list, item, last, &finding);
+                    move_to(&mut decision, &mut list, item, position, last, &finding);
                 }
             }
         }
@@ -235,16 +240,18 @@ fn index_of(list: &[Candidate<'_>], item: &Candidate<'_>) -> usize {
     list.iter().position(|c| c.index() == item.index()).expect("item is in the list")
 }
 
-/// Moves `item` to `target` (an index in the list without the item, clamped),
-/// recording the move as the host applies it: out of its place, then in at `target`.
+/// Moves `item`, at index `from` of the list, to `target` (an index in the
+/// list without the item, clamped), recording the move as the host applies
+/// it: out of its place, then in at `target`.
 fn move_to<'a>(
     decision: &mut Decision,
     list: &mut Vec<Candidate<'a>>,
     item: Candidate<'a>,
+    from: usize,
     target: usize,
     finding: impl recguard_sdk::Cite,
 ) {
-    let from = index_of(list, &item);
+    debug_assert_eq!(list[from].index(), item.index(), "`from` is where the item is");
     let to = target.min(list.len() - 1);
     if to == from {
         return;
