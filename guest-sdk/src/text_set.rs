@@ -204,13 +204,13 @@ impl From<Vec<String>> for TextSet {
 
 impl<const N: usize> From<[&str; N]> for TextSet {
     fn from(items: [&str; N]) -> Self {
-        TextSet::of(items.iter().map(|s| s.to_string()).collect())
+        items.into_iter().collect()
     }
 }
 
 impl From<&[&str]> for TextSet {
     fn from(items: &[&str]) -> Self {
-        TextSet::of(items.iter().map(|s| s.to_string()).collect())
+        items.iter().copied().collect()
     }
 }
 

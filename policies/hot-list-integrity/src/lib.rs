@@ -94,10 +94,8 @@ impl Policy for HotListIntegrity {
                 "A manual intervention (pin, boost or demotion) without a recorded reason was undone; the item is ranked by its popularity.",
             )
             .citing("D11 / F11");
-            // Hottest first, each placed among the items already in place (those
-            // without an intervention, and those placed before it), so that no
-            // item is placed against one that is itself out of place.
-            // By the candidate's index in the request.
+            // The items in place, by the candidate's index in the request: at
+            // first those without an intervention.
             let mut in_place = vec![false; request.candidates().len()];
             let mut unrecorded: Vec<Candidate<'_>> = Vec::new();
             for item in &list[..ranked] {
@@ -107,6 +105,9 @@ impl Policy for HotListIntegrity {
                     in_place[item.index() as usize] = true;
                 }
             }
+            // Hottest first, each placed among the items already in place (those
+            // without an intervention, and those placed before it), so that no
+            // item is placed against one that is itself out of place.
             unrecorded.sort_by(|a, b| b.non_personal_score().total_cmp(&a.non_personal_score()));
             for item in unrecorded {
                 let from = index_of(&list, &item);
