@@ -27,6 +27,7 @@
 mod applies;
 mod audit_log;
 mod cache;
+mod candidate_json;
 mod chain;
 mod check;
 mod component;

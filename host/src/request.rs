@@ -15,6 +15,7 @@
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
+use crate::candidate_json::ReadInto;
 use crate::json_int;
 
 pub use crate::wire::{
@@ -226,7 +227,11 @@ pub struct Attribute {
 }
 
 /// One item the provider would like to show.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Read from JSON in place, into its slot of the request's list
+/// (`candidate_json.rs`); the `serde` attributes below describe the same
+/// format for writing it and for its schema.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Candidate {
@@ -316,7 +321,7 @@ pub struct Request {
 const CANDIDATES_FIRST_ROOM: usize = 64;
 
 /// The candidates of a request, read into a list that starts with room for
-/// [`CANDIDATES_FIRST_ROOM`] of them.
+/// [`CANDIDATES_FIRST_ROOM`] of them, each straight into its slot.
 fn candidate_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Candidate>, D::Error> {
     struct Candidates;
     impl<'de> serde::de::Visitor<'de> for Candidates {
@@ -329,10 +334,14 @@ fn candidate_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<V
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Vec<Candidate>, A::Error> {
             let room = items.size_hint().unwrap_or(CANDIDATES_FIRST_ROOM).min(CANDIDATES_FIRST_ROOM);
             let mut candidates = Vec::with_capacity(room);
-            while let Some(candidate) = items.next_element()? {
-                candidates.push(candidate);
+            loop {
+                candidates.push(Candidate::empty());
+                let last = candidates.last_mut().expect("just pushed");
+                if items.next_element_seed(ReadInto(last))?.is_none() {
+                    candidates.pop();
+                    return Ok(candidates);
+                }
             }
-            Ok(candidates)
         }
     }
     deserializer.deserialize_seq(Candidates)
