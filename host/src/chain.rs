@@ -11,7 +11,7 @@ use crate::error::{EvaluateError, SettingsError};
 use crate::link::Link;
 use crate::merge::Working;
 use crate::options::{ChainOptions, FailClosed, PolicyOptions, MAX_DEADLINE_MS};
-use crate::outcome::{Failure, FailureKind, Outcome, ServedItem};
+use crate::outcome::{Failure, FailureKind, Outcome};
 use crate::request::Request;
 use crate::runtime::Runtime;
 use crate::reads::Reads;
@@ -311,18 +311,7 @@ impl Chain {
             trace.push(entry);
         }
 
-        let served = &working.request.candidates;
-        let candidates = if working.is_blocked() {
-            Vec::new()
-        } else {
-            (0..served.len())
-                .map(|i| ServedItem {
-                    id: served.ids().get(i).into(),
-                    labels: served.labels_of(i).map(str::to_string).collect(),
-                    price_fen: served.price(i),
-                })
-                .collect()
-        };
+        let candidates = if working.is_blocked() { Vec::new() } else { working.request.candidates.served() };
         Ok(Outcome {
             request_id: request.id.clone(),
             verdict: working.verdict,

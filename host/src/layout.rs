@@ -2,6 +2,7 @@
 //! generated into [`wire`](crate::wire)): reading it back, and reordering it as
 //! the chain changes the list. `rows.rs` builds it from the provider's rows.
 
+use crate::outcome::ServedItem;
 use crate::reads::{index, Reads};
 use crate::wire::{self, CandidateFlags, Strings};
 
@@ -199,6 +200,30 @@ impl wire::Candidates {
                 })
             ),
         }
+    }
+
+    /// The candidates as served, in order: id, labels and price. Built in
+    /// one pass with each column looked up once; most candidates have no
+    /// label, so an empty list costs nothing.
+    pub(crate) fn served(&self) -> Vec<ServedItem> {
+        let ids = self.ids();
+        let labels = self.labels.as_ref();
+        let prices = match (&self.flags, &self.price) {
+            (Some(flags), Some(price)) => Some((flags, &price.amount_fen)),
+            _ => None,
+        };
+        (0..self.len())
+            .map(|i| ServedItem {
+                id: ids.get(i).into(),
+                labels: match labels {
+                    Some(lists) if !span(&lists.ends, i).is_empty() => lists.of(i).map(str::to_string).collect(),
+                    _ => Vec::new(),
+                },
+                price_fen: prices.and_then(|(flags, amounts)| {
+                    flags.get(i).is_some_and(|f| f.contains(CandidateFlags::PRICE)).then(|| amounts.get(i).copied()).flatten()
+                }),
+            })
+            .collect()
     }
 
     /// The number of candidates.

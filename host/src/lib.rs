@@ -27,7 +27,6 @@
 mod applies;
 mod audit_log;
 mod cache;
-mod candidate_json;
 mod chain;
 mod check;
 mod component;

@@ -15,8 +15,10 @@
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use crate::candidate_json::ReadInto;
 use crate::json_int;
+use candidate_json::ReadInto;
+
+mod candidate_json;
 
 pub use crate::wire::{
     AgeBand, ExemptionScope, FeedbackTarget, ItemKind, OperatorActionKind, Surface, TagSource,
@@ -229,7 +231,7 @@ pub struct Attribute {
 /// One item the provider would like to show.
 ///
 /// Read from JSON in place, into its slot of the request's list
-/// (`candidate_json.rs`); the `serde` attributes below describe the same
+/// (`request/candidate_json.rs`); the `serde` attributes below describe the same
 /// format for writing it and for its schema.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -12,8 +12,8 @@ use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::{Candidate, ItemKind};
 use crate::json_int;
-use crate::request::{Candidate, ItemKind};
 
 /// A candidate's fields, in the order of [`FIELDS`].
 #[derive(Clone, Copy, Deserialize)]
@@ -157,7 +157,7 @@ impl<'de> Deserialize<'de> for OptionalInteger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Engagement, PriceQuote, Provenance};
+    use crate::request::{Attribute, DeliveryTerms, Engagement, OperatorAction, OperatorActionKind, PriceQuote, Provenance};
 
     fn read(json: &str) -> Result<Candidate, String> {
         serde_json::from_str(json).map_err(|e| e.to_string())
@@ -176,8 +176,8 @@ mod tests {
             score: 12.5,
             non_personal_score: -3.0,
             engagement: Some(Engagement { views: 10, likes: 2, velocity_per_hour: 1.5, ..Engagement::default() }),
-            operator_actions: vec![crate::request::OperatorAction {
-                kind: crate::request::OperatorActionKind::Pin,
+            operator_actions: vec![OperatorAction {
+                kind: OperatorActionKind::Pin,
                 operator: "op-1".into(),
                 reason: Some("editorial".into()),
             }],
@@ -185,8 +185,8 @@ mod tests {
             content_hash: Some("abc".into()),
             similarity_key: Some(u64::MAX),
             price: Some(PriceQuote { amount_fen: 100, reference_fen: 90, cohort: "new".into(), personalised: true }),
-            delivery: Some(crate::request::DeliveryTerms { promised_minutes: 30, safe_baseline_minutes: 35 }),
-            attributes: vec![crate::request::Attribute { key: "region".into(), value: "north".into() }],
+            delivery: Some(DeliveryTerms { promised_minutes: 30, safe_baseline_minutes: 35 }),
+            attributes: vec![Attribute { key: "region".into(), value: "north".into() }],
         }
     }
 
