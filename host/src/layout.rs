@@ -219,9 +219,9 @@ impl wire::Candidates {
                     Some(lists) if !span(&lists.ends, i).is_empty() => lists.of(i).map(str::to_string).collect(),
                     _ => Vec::new(),
                 },
-                price_fen: prices.and_then(|(flags, amounts)| {
-                    flags.get(i).is_some_and(|f| f.contains(CandidateFlags::PRICE)).then(|| amounts.get(i).copied()).flatten()
-                }),
+                price_fen: prices
+                    .filter(|(flags, _)| flags.get(i).is_some_and(|f| f.contains(CandidateFlags::PRICE)))
+                    .and_then(|(_, amounts)| amounts.get(i).copied()),
             })
             .collect()
     }
